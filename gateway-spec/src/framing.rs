@@ -1,0 +1,162 @@
+//! How a response body is delimited on the wire (FRAME rules): one pure decision from
+//! the request, the status, the app's headers and the body's known length.
+
+use http::{HeaderValue, Method, StatusCode, Version};
+
+use crate::start_response::{ResponseHead, StartResponseError};
+
+/// How the body of a response is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// No body bytes go on the wire: HEAD, 1xx, 204 and 304 (FRAME-10, FRAME-12).
+    NoBody,
+    /// Exactly this many bytes, announced by Content-Length (FRAME-3).
+    Length(u64),
+    /// Chunked transfer coding, for a body of unknown length on HTTP/1.1 (FRAME-7).
+    Chunked,
+    /// The body ends when the connection closes (HTTP/1.0, unknown length).
+    CloseDelimited,
+}
+
+impl Framing {
+    /// Whether the connection must close after this response whatever the client
+    /// asked for.
+    pub fn ends_connection(self) -> bool {
+        self == Framing::CloseDelimited
+    }
+}
+
+/// Whether a response to `method` with `status` carries no body (FRAME-10, FRAME-12).
+pub fn has_no_body(method: &Method, status: StatusCode) -> bool {
+    method == Method::HEAD
+        || status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+}
+
+/// Chooses the framing of a response and adjusts `head` to announce it: adds
+/// Content-Length for a body of known length when the app set none, and removes it
+/// where HTTP forbids it (1xx, 204).
+///
+/// ```
+/// use gateway_spec::framing::{plan, Framing};
+/// use gateway_spec::ResponseHead;
+/// use http::{HeaderMap, Method, StatusCode, Version};
+///
+/// let mut head = ResponseHead::new(StatusCode::OK, HeaderMap::new());
+/// assert_eq!(plan(&Method::GET, Version::HTTP_11, &mut head, Some(13)).unwrap(), Framing::Length(13));
+/// assert_eq!(head.headers["content-length"], "13");
+///
+/// let mut head = ResponseHead::new(StatusCode::OK, HeaderMap::new());
+/// assert_eq!(plan(&Method::GET, Version::HTTP_11, &mut head, None).unwrap(), Framing::Chunked);
+/// assert_eq!(plan(&Method::GET, Version::HTTP_10, &mut head, None).unwrap(), Framing::CloseDelimited);
+/// ```
+pub fn plan(
+    method: &Method,
+    version: Version,
+    head: &mut ResponseHead,
+    body_len: Option<u64>,
+) -> Result<Framing, StartResponseError> {
+    let declared = head.content_length()?;
+    let status = head.status;
+    if status.is_informational() || status == StatusCode::NO_CONTENT {
+        head.headers.remove(http::header::CONTENT_LENGTH);
+        return Ok(Framing::NoBody);
+    }
+    if has_no_body(method, status) {
+        // HEAD and 304 may announce the length a GET would have had.
+        if declared.is_none() && method == Method::HEAD {
+            if let Some(n) = body_len {
+                head.headers
+                    .insert(http::header::CONTENT_LENGTH, HeaderValue::from(n));
+            }
+        }
+        return Ok(Framing::NoBody);
+    }
+    if let Some(n) = declared {
+        return Ok(Framing::Length(n));
+    }
+    if let Some(n) = body_len {
+        head.headers
+            .insert(http::header::CONTENT_LENGTH, HeaderValue::from(n));
+        return Ok(Framing::Length(n));
+    }
+    if version == Version::HTTP_11 {
+        Ok(Framing::Chunked)
+    } else {
+        Ok(Framing::CloseDelimited)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderMap;
+
+    fn head(status: u16, content_length: Option<&str>) -> ResponseHead {
+        let mut headers = HeaderMap::new();
+        if let Some(cl) = content_length {
+            headers.insert("content-length", cl.parse().unwrap());
+        }
+        ResponseHead::new(StatusCode::from_u16(status).unwrap(), headers)
+    }
+
+    #[test]
+    fn app_content_length_wins_over_known_length() {
+        let mut h = head(200, Some("5"));
+        assert_eq!(
+            plan(&Method::GET, Version::HTTP_11, &mut h, Some(9)),
+            Ok(Framing::Length(5))
+        );
+    }
+
+    #[test]
+    fn no_content_drops_content_length() {
+        let mut h = head(204, Some("5"));
+        assert_eq!(
+            plan(&Method::GET, Version::HTTP_11, &mut h, None),
+            Ok(Framing::NoBody)
+        );
+        assert!(h.headers.get("content-length").is_none());
+    }
+
+    #[test]
+    fn not_modified_keeps_app_content_length_but_sends_no_body() {
+        let mut h = head(304, Some("5"));
+        assert_eq!(
+            plan(&Method::GET, Version::HTTP_11, &mut h, Some(5)),
+            Ok(Framing::NoBody)
+        );
+        assert_eq!(h.headers["content-length"], "5");
+    }
+
+    #[test]
+    fn head_announces_the_length_a_get_would_have() {
+        let mut h = head(200, None);
+        assert_eq!(
+            plan(&Method::HEAD, Version::HTTP_11, &mut h, Some(42)),
+            Ok(Framing::NoBody)
+        );
+        assert_eq!(h.headers["content-length"], "42");
+        let mut h = head(200, None);
+        assert_eq!(
+            plan(&Method::HEAD, Version::HTTP_11, &mut h, None),
+            Ok(Framing::NoBody)
+        );
+        assert!(h.headers.get("content-length").is_none());
+    }
+
+    #[test]
+    fn invalid_app_content_length_is_an_error() {
+        let mut h = head(200, Some("ten"));
+        assert!(plan(&Method::GET, Version::HTTP_11, &mut h, None).is_err());
+    }
+
+    #[test]
+    fn only_close_delimited_ends_the_connection() {
+        assert!(Framing::CloseDelimited.ends_connection());
+        assert!(!Framing::Chunked.ends_connection());
+        assert!(!Framing::Length(0).ends_connection());
+        assert!(!Framing::NoBody.ends_connection());
+    }
+}

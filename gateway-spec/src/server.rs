@@ -1,0 +1,435 @@
+//! For server authors: one request's exchange with an app, from `App::call` to the
+//! last body byte, with the SPEC's rules on headers, framing and failures applied.
+//! Bytes reach the wire through the server's [`Output`]; sockets are not touched here.
+
+use std::any::Any;
+use std::error::Error;
+use std::fmt;
+use std::io;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, StatusCode, Version};
+
+use crate::framing::{plan, Framing};
+use crate::start_response::{check_head, ResponseHead, StartResponseError};
+use crate::{App, Body, Environ, Responder, StartResponse};
+
+/// Where a server sends a response: the head once, then body bytes, then the end.
+/// The exchange has already chosen the framing; the output only encodes it (chunk
+/// sizes, final chunk) and writes.
+pub trait Output: Send + 'static {
+    /// Sends the status line and headers, adding the framing headers `framing`
+    /// implies (`Transfer-Encoding: chunked`, `Connection: close`).
+    fn send_head(&mut self, head: &ResponseHead, framing: Framing) -> io::Result<()>;
+    /// Sends body bytes, framed as announced.
+    fn send_body(&mut self, chunk: &[u8]) -> io::Result<()>;
+    /// Ends a body that was complete: the final chunk of a chunked body, a flush.
+    /// Not called when the response is aborted (FAIL-4).
+    fn finish(&mut self, framing: Framing) -> io::Result<()>;
+}
+
+/// What went wrong in an exchange.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The app, or its body, returned an error.
+    AppError(String),
+    /// The app, or its body, panicked.
+    Panic(String),
+    /// The app broke the contract (no `start_response`, a body chunk before it).
+    Contract(String),
+    /// Writing to the client failed: it went away.
+    ClientGone(String),
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::AppError(e) => write!(f, "the app returned an error: {e}"),
+            Failure::Panic(e) => write!(f, "the app panicked: {e}"),
+            Failure::Contract(e) => write!(f, "the app broke the contract: {e}"),
+            Failure::ClientGone(e) => write!(f, "the client went away: {e}"),
+        }
+    }
+}
+
+/// How an exchange ended, for the server's connection handling and access log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The status sent, `None` when no head went out (the client left first).
+    pub status: Option<StatusCode>,
+    /// Body bytes sent.
+    pub body_bytes: u64,
+    /// Whether the response went out whole, framed as announced.
+    pub complete: bool,
+    /// Whether the connection must close now: an aborted or close-delimited
+    /// response, a body shorter or longer than its Content-Length, a lost client.
+    pub must_close: bool,
+    /// What went wrong, if anything.
+    pub failure: Option<Failure>,
+}
+
+/// The body a server sends when an app fails before its headers went out (FAIL-1).
+pub const INTERNAL_ERROR_BODY: &str = "Internal Server Error\n";
+
+/// Runs one request through `app` and sends the response to `output`, applying the
+/// SPEC's rules: headers go out with the first non-empty chunk or at the end
+/// (START-10), framing as [`plan`] decides (FRAME rules), a failure before the
+/// headers becomes a 500, after them an aborted response (FAIL-1, FAIL-4), and the
+/// body is closed on every path before the response ends (BODY-3). Panics of the
+/// app are caught. Returns the output and what happened.
+///
+/// ```
+/// use gateway_spec::server::{run, Output};
+/// use gateway_spec::framing::Framing;
+/// use gateway_spec::{Body, Environ, ResponseHead, StartResponse};
+/// use http::{HeaderMap, Method, StatusCode};
+///
+/// #[derive(Default)]
+/// struct Wire(Vec<u8>);
+/// impl Output for Wire {
+///     fn send_head(&mut self, head: &ResponseHead, _: Framing) -> std::io::Result<()> {
+///         self.0.extend(format!("{} {}\n", head.status.as_u16(), head.reason_phrase()).bytes());
+///         Ok(())
+///     }
+///     fn send_body(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+///         self.0.extend_from_slice(chunk);
+///         Ok(())
+///     }
+///     fn finish(&mut self, _: Framing) -> std::io::Result<()> { Ok(()) }
+/// }
+///
+/// let app = |_: Environ, start: StartResponse| {
+///     start.call(StatusCode::OK, HeaderMap::new())?;
+///     Ok(Body::from("hi"))
+/// };
+/// let (wire, outcome) = run(&app, Environ::new(Method::GET, "/").unwrap(), Wire::default());
+/// assert_eq!(wire.0, b"200 OK\nhi");
+/// assert!(outcome.complete && !outcome.must_close);
+/// ```
+pub fn run<O: Output>(app: &dyn App, environ: Environ, output: O) -> (O, Outcome) {
+    let state = Arc::new(Mutex::new(State::new(
+        environ.method.clone(),
+        environ.version,
+        output,
+    )));
+    let start_response = StartResponse::new(state.clone());
+    let called = catch_unwind(AssertUnwindSafe(|| app.call(environ, start_response)));
+    lock(&state).returned = true;
+    let failure = match called {
+        Ok(Ok(body)) => stream_body(&state, body),
+        Ok(Err(e)) => Some(Failure::AppError(e.to_string())),
+        Err(panic) => Some(Failure::Panic(panic_message(&*panic))),
+    };
+    let mut state = lock(&state);
+    let outcome = state.finish(failure);
+    let output = state
+        .output
+        .take()
+        .expect("the exchange takes its output only once");
+    (output, outcome)
+}
+
+/// Iterates the body and sends its chunks; closes it before returning, on every
+/// path, so that close runs before the response ends (BODY-3).
+fn stream_body<O: Output>(state: &Mutex<State<O>>, mut body: Body) -> Option<Failure> {
+    lock(state).body_len = body.len();
+    let failure = loop {
+        let chunk = match catch_unwind(AssertUnwindSafe(|| body.next_chunk())) {
+            Err(panic) => break Some(Failure::Panic(panic_message(&*panic))),
+            Ok(None) => break None,
+            Ok(Some(Err(e))) => break Some(Failure::AppError(e.to_string())),
+            Ok(Some(Ok(chunk))) => chunk,
+        };
+        if chunk.is_empty() {
+            continue;
+        }
+        match lock(state).send(&chunk) {
+            Ok(Flow::Continue) => {}
+            Ok(Flow::Stop) => break None,
+            Err(failure) => break Some(failure),
+        }
+    };
+    let closed = catch_unwind(AssertUnwindSafe(move || body.close()));
+    match (failure, closed) {
+        (Some(failure), _) => Some(failure),
+        (None, Err(panic)) => Some(Failure::Panic(panic_message(&*panic))),
+        (None, Ok(())) => None,
+    }
+}
+
+/// Whether the body iteration should go on.
+enum Flow {
+    Continue,
+    /// Nothing more can go on the wire: HEAD after its head, or a full Content-Length.
+    Stop,
+}
+
+struct State<O> {
+    method: Method,
+    version: Version,
+    head: Option<ResponseHead>,
+    /// Set once the head went out.
+    framing: Option<Framing>,
+    body_len: Option<u64>,
+    sent: u64,
+    must_close: bool,
+    /// `App::call` returned: the write handle is closed (WRITE-4).
+    returned: bool,
+    output: Option<O>,
+}
+
+impl<O: Output> State<O> {
+    fn new(method: Method, version: Version, output: O) -> Self {
+        Self {
+            method,
+            version,
+            head: None,
+            framing: None,
+            body_len: None,
+            sent: 0,
+            must_close: false,
+            returned: false,
+            output: Some(output),
+        }
+    }
+
+    fn output(&mut self) -> Result<&mut O, Failure> {
+        self.output
+            .as_mut()
+            .ok_or_else(|| Failure::Contract(StartResponseError::ResponseFinished.to_string()))
+    }
+
+    /// Sends the head if it has not gone out; returns the framing.
+    fn commit(&mut self) -> Result<Framing, Failure> {
+        if let Some(framing) = self.framing {
+            return Ok(framing);
+        }
+        let Some(head) = self.head.as_mut() else {
+            return Err(Failure::Contract(
+                "no start_response before the first body byte or the end of the body".into(),
+            ));
+        };
+        let framing = plan(&self.method, self.version, head, self.body_len)
+            .map_err(|e| Failure::Contract(e.to_string()))?;
+        let head = self.head.clone().expect("checked above");
+        self.framing = Some(framing);
+        self.must_close |= framing.ends_connection();
+        self.output()?
+            .send_head(&head, framing)
+            .map_err(|e| self.client_gone(e))?;
+        Ok(framing)
+    }
+
+    fn send(&mut self, data: &[u8]) -> Result<Flow, Failure> {
+        let framing = self.commit()?;
+        let allowed = match framing {
+            Framing::NoBody => return Ok(Flow::Stop),
+            Framing::Length(n) => {
+                let room = n - self.sent;
+                if data.len() as u64 > room {
+                    // More than announced: send what fits, then close (FRAME-4, FRAME-5).
+                    self.must_close = true;
+                }
+                &data[..data.len().min(usize::try_from(room).unwrap_or(usize::MAX))]
+            }
+            Framing::Chunked | Framing::CloseDelimited => data,
+        };
+        if !allowed.is_empty() {
+            self.output()?
+                .send_body(allowed)
+                .map_err(|e| self.client_gone(e))?;
+            self.sent += allowed.len() as u64;
+        }
+        match framing {
+            Framing::Length(n) if self.sent >= n => Ok(Flow::Stop),
+            _ => Ok(Flow::Continue),
+        }
+    }
+
+    fn client_gone(&mut self, error: io::Error) -> Failure {
+        self.must_close = true;
+        Failure::ClientGone(error.to_string())
+    }
+
+    /// Ends the response after the body: completes it, or answers 500, or aborts.
+    fn finish(&mut self, failure: Option<Failure>) -> Outcome {
+        let failure = match failure {
+            None => self.complete_response().err(),
+            Some(failure) => Some(failure),
+        };
+        let complete = match &failure {
+            None => true,
+            Some(Failure::ClientGone(_)) => false,
+            Some(_) if self.framing.is_none() => self.send_internal_error(),
+            Some(_) => {
+                // The head is out: the client must see a truncated response, never a
+                // complete-looking one (FAIL-4), so no final chunk and a close.
+                self.must_close = true;
+                false
+            }
+        };
+        Outcome {
+            status: self.framing.and(self.head.as_ref().map(|h| h.status)),
+            body_bytes: self.sent,
+            complete,
+            must_close: self.must_close || !complete,
+            failure,
+        }
+    }
+
+    fn complete_response(&mut self) -> Result<(), Failure> {
+        let framing = self.commit()?;
+        match framing {
+            Framing::Length(n) if self.sent < n => {
+                // Fewer bytes than announced: only a close tells the client (FRAME-4, FRAME-5).
+                self.must_close = true;
+                Err(Failure::Contract(format!(
+                    "the body had {} bytes but Content-Length announced {n}",
+                    self.sent
+                )))
+            }
+            _ => self
+                .output()?
+                .finish(framing)
+                .map_err(|e| self.client_gone(e)),
+        }
+    }
+
+    /// Replaces whatever head the app set with a 500 and sends it; true when the
+    /// 500 went out whole.
+    fn send_internal_error(&mut self) -> bool {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        self.head = Some(ResponseHead::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            headers,
+        ));
+        self.body_len = Some(INTERNAL_ERROR_BODY.len() as u64);
+        self.sent = 0;
+        let sent = self
+            .send(INTERNAL_ERROR_BODY.as_bytes())
+            .and_then(|_| self.complete_response());
+        sent.is_ok()
+    }
+}
+
+impl<O: Output> Responder for Mutex<State<O>> {
+    fn start(
+        &self,
+        head: ResponseHead,
+        error: Option<&(dyn Error + 'static)>,
+    ) -> Result<(), StartResponseError> {
+        check_head(&head)?;
+        let mut state = lock(self);
+        if state.output.is_none() {
+            return Err(StartResponseError::ResponseFinished);
+        }
+        if state.framing.is_some() {
+            return Err(match error {
+                Some(_) => StartResponseError::HeadersSent,
+                None => StartResponseError::AlreadyStarted,
+            });
+        }
+        if state.head.is_some() && error.is_none() {
+            return Err(StartResponseError::AlreadyStarted);
+        }
+        state.head = Some(head);
+        Ok(())
+    }
+
+    fn write(&self, data: &[u8]) -> io::Result<()> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        let mut state = lock(self);
+        if state.output.is_none() {
+            return Err(StartResponseError::ResponseFinished.into());
+        }
+        if state.returned {
+            return Err(io::Error::other(
+                "the write handle is closed once the app returned its body; yield the bytes from the body",
+            ));
+        }
+        if state.head.is_none() {
+            return Err(StartResponseError::NotStarted.into());
+        }
+        let room = match state.framing {
+            Some(Framing::Length(n)) => Some(n - state.sent),
+            _ => None,
+        };
+        state
+            .send(data)
+            .map_err(|failure| io::Error::other(failure.to_string()))?;
+        // The framing may have been chosen by this very write.
+        let room = room.or(match state.framing {
+            Some(Framing::Length(n)) => Some(n),
+            _ => None,
+        });
+        match room {
+            Some(room) if data.len() as u64 > room => Err(io::Error::other(format!(
+                "the write goes beyond the Content-Length: only {room} more bytes were allowed"
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Locks the state even after a panic elsewhere poisoned it: the state stays
+/// consistent because every change is a single assignment.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The message of a caught panic, for logs.
+pub fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".to_owned()
+    }
+}
+
+/// An [`Output`] that keeps everything in memory: the head, the framing and the body
+/// bytes (not encoded). The test client uses it; servers can use it in their tests.
+#[derive(Debug, Default)]
+pub struct MemoryOutput {
+    /// The head sent, with the framing chosen.
+    pub head: Option<(ResponseHead, Framing)>,
+    /// The body bytes sent, unframed.
+    pub body: Vec<u8>,
+    /// Whether `finish` was called (the body ended properly).
+    pub finished: bool,
+}
+
+impl MemoryOutput {
+    /// The body as `Bytes`.
+    pub fn body_bytes(&self) -> Bytes {
+        Bytes::copy_from_slice(&self.body)
+    }
+}
+
+impl Output for MemoryOutput {
+    fn send_head(&mut self, head: &ResponseHead, framing: Framing) -> io::Result<()> {
+        self.head = Some((head.clone(), framing));
+        Ok(())
+    }
+
+    fn send_body(&mut self, chunk: &[u8]) -> io::Result<()> {
+        self.body.extend_from_slice(chunk);
+        Ok(())
+    }
+
+    fn finish(&mut self, _framing: Framing) -> io::Result<()> {
+        self.finished = true;
+        Ok(())
+    }
+}

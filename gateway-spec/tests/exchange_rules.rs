@@ -1,0 +1,122 @@
+//! Rules of `server::run` that only show in-process: what the legacy write handle and
+//! `start_response` answer once the response is cut, finished or the client gone.
+
+use std::io::{self, Write as _};
+use std::sync::{Arc, Mutex};
+
+use gateway_spec::framing::Framing;
+use gateway_spec::server::{run, Failure, MemoryOutput, Output};
+use gateway_spec::{AppError, Body, Environ, ResponseHead, StartResponse, StartResponseError};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
+
+fn environ() -> Environ {
+    Environ::new(Method::GET, "/").unwrap()
+}
+
+#[test]
+fn write_beyond_content_length_is_cut_and_refused() {
+    let result = Arc::new(Mutex::new(None));
+    let seen = result.clone();
+    let app = move |_: Environ, start: StartResponse| -> Result<Body, AppError> {
+        let mut headers = HeaderMap::new();
+        headers.insert("content-length", HeaderValue::from_static("4"));
+        let mut write = start.call(StatusCode::OK, headers)?;
+        *seen.lock().unwrap() = Some(write.write(b"toolong").map_err(|e| e.to_string()));
+        Ok(Body::empty())
+    };
+    let (output, outcome) = run(&app, environ(), MemoryOutput::default());
+    assert_eq!(output.body, b"tool");
+    assert!(outcome.must_close);
+    let write_result = result.lock().unwrap().clone().unwrap();
+    assert!(write_result
+        .unwrap_err()
+        .contains("beyond the Content-Length"));
+}
+
+#[test]
+fn calls_after_the_response_finished_are_refused() {
+    let kept = Arc::new(Mutex::new(None));
+    let keep = kept.clone();
+    let app = move |_: Environ, start: StartResponse| -> Result<Body, AppError> {
+        start.call(StatusCode::OK, HeaderMap::new())?;
+        *keep.lock().unwrap() = Some(start);
+        Ok(Body::from("done"))
+    };
+    run(&app, environ(), MemoryOutput::default());
+    let start = kept.lock().unwrap().take().unwrap();
+    let error = io::Error::other("late");
+    assert_eq!(
+        start
+            .call_with_error(StatusCode::INTERNAL_SERVER_ERROR, HeaderMap::new(), &error)
+            .unwrap_err(),
+        StartResponseError::ResponseFinished
+    );
+    assert!(start.write_handle().write(b"late").is_err());
+}
+
+#[test]
+fn write_after_the_app_returned_is_refused() {
+    let app = |_: Environ, start: StartResponse| -> Result<Body, AppError> {
+        let mut write = start.call(StatusCode::OK, HeaderMap::new())?;
+        let mut once = true;
+        Ok(Body::from_iter(std::iter::from_fn(move || {
+            if !std::mem::take(&mut once) {
+                return None;
+            }
+            Some(match write.write_all(b"late") {
+                Ok(()) => Ok("write accepted".into()),
+                Err(e) => Ok(e.to_string().into()),
+            })
+        })))
+    };
+    let (output, _) = run(&app, environ(), MemoryOutput::default());
+    assert!(String::from_utf8_lossy(&output.body).contains("write handle is closed"));
+}
+
+/// An output whose client is gone: every send fails.
+struct GoneClient;
+
+impl Output for GoneClient {
+    fn send_head(&mut self, _: &ResponseHead, _: Framing) -> io::Result<()> {
+        Err(io::ErrorKind::BrokenPipe.into())
+    }
+    fn send_body(&mut self, _: &[u8]) -> io::Result<()> {
+        Err(io::ErrorKind::BrokenPipe.into())
+    }
+    fn finish(&mut self, _: Framing) -> io::Result<()> {
+        Err(io::ErrorKind::BrokenPipe.into())
+    }
+}
+
+#[test]
+fn write_to_a_gone_client_returns_an_error() {
+    let app = |_: Environ, start: StartResponse| -> Result<Body, AppError> {
+        let mut write = start.call(StatusCode::OK, HeaderMap::new())?;
+        assert!(write.write_all(b"anyone there?").is_err());
+        Ok(Body::empty())
+    };
+    let (_, outcome) = run(&app, environ(), GoneClient);
+    assert!(outcome.must_close);
+    assert!(!outcome.complete);
+}
+
+#[test]
+fn a_gone_client_stops_the_body_within_one_chunk_and_closes_it() {
+    let pulled = Arc::new(Mutex::new(0));
+    let closed = Arc::new(Mutex::new(false));
+    let (p, c) = (pulled.clone(), closed.clone());
+    let app = move |_: Environ, start: StartResponse| -> Result<Body, AppError> {
+        start.call(StatusCode::OK, HeaderMap::new())?;
+        let p = p.clone();
+        let c = c.clone();
+        Ok(Body::from_iter(std::iter::repeat_with(move || {
+            *p.lock().unwrap() += 1;
+            Ok("chunk".into())
+        }))
+        .on_close(move || *c.lock().unwrap() = true))
+    };
+    let (_, outcome) = run(&app, environ(), GoneClient);
+    assert_eq!(*pulled.lock().unwrap(), 1);
+    assert!(*closed.lock().unwrap());
+    assert!(matches!(outcome.failure, Some(Failure::ClientGone(_))));
+}
