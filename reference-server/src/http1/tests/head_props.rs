@@ -1,0 +1,133 @@
+//! Property tests of the head parser: any split of the input gives the same verdict, and no input panics.
+//! It checks consistency, not the verdicts themselves; `head_table` pins those down.
+
+use proptest::prelude::*;
+
+use crate::http1::{parse_request_head, HeadLimits, Parsed};
+
+/// Every prefix of `input` is Partial or already has the verdict of the whole
+/// input, and the verdict does not change once the head is complete.
+fn assert_prefixes_agree(input: &[u8], limits: &HeadLimits) {
+    let whole = parse_request_head(input, limits);
+    let head_len = match &whole {
+        Ok(Parsed::Complete { len, .. }) => Some(*len),
+        _ => None,
+    };
+    for cut in 0..input.len() {
+        let prefix = parse_request_head(&input[..cut], limits);
+        match head_len {
+            Some(len) if cut >= len => assert_eq!(prefix, whole, "cut at {cut}"),
+            Some(_) => assert_eq!(prefix, Ok(Parsed::Partial), "cut at {cut}"),
+            None => assert!(
+                prefix == Ok(Parsed::Partial) || prefix == whole,
+                "cut at {cut}: {prefix:?} but whole input gives {whole:?}"
+            ),
+        }
+    }
+}
+
+fn limits() -> impl Strategy<Value = HeadLimits> {
+    prop_oneof![
+        Just(HeadLimits::default()),
+        (4usize..48, 0usize..6, 8usize..240).prop_map(|(line, fields, bytes)| HeadLimits {
+            max_request_line: line,
+            max_headers: fields,
+            max_head_bytes: bytes,
+        }),
+    ]
+}
+
+fn pick(options: &'static [&'static str]) -> impl Strategy<Value = &'static str> {
+    prop::sample::select(options)
+}
+
+const METHODS: &[&str] = &["GET", "POST", "OPTIONS", "PURGE", "CONNECT", "G\0T", ""];
+const TARGETS: &[&str] = &[
+    "/",
+    "/a?b=c",
+    "*",
+    "http://a/b",
+    "a.com:80",
+    "/\u{e9}",
+    "/\x7f",
+];
+const VERSIONS: &[&str] = &[
+    "HTTP/1.1",
+    "HTTP/1.0",
+    "HTTP/2.0",
+    "http/1.1",
+    "HTTP/1.10",
+    "",
+];
+const FIELDS: &[&str] = &[
+    "Host: a",
+    "Host: a b",
+    "Content-Length: 5",
+    "Content-Length: +5",
+    "Content-Length: 5, 6",
+    "Transfer-Encoding: chunked",
+    "Transfer-Encoding: gzip, chunked",
+    "Transfer-Encoding: chunked, gzip",
+    "Connection: close",
+    "Connection: keep-alive",
+    "Expect: 100-continue",
+    "Expect: x",
+    "X-A: 1",
+    "X-A: \t v \t",
+    "X : a",
+    " folded",
+    ": empty",
+    "X: a\0b",
+    "X: a\rb",
+];
+const LINE_ENDS: &[&str] = &["\r\n", "\r\n", "\r\n", "\r\n", "\n", "\r"];
+
+/// Heads assembled from pieces that are mostly valid and sometimes not.
+fn head_like() -> impl Strategy<Value = Vec<u8>> {
+    (
+        0usize..6,
+        pick(METHODS),
+        pick(TARGETS),
+        pick(VERSIONS),
+        prop::collection::vec((pick(FIELDS), pick(LINE_ENDS)), 0..8),
+        pick(LINE_ENDS),
+        prop::collection::vec(any::<u8>(), 0..8),
+    )
+        .prop_map(
+            |(empty_lines, method, target, version, fields, end, body)| {
+                let mut head = "\r\n".repeat(empty_lines);
+                head += &format!("{method} {target} {version}\r\n");
+                for (field, line_end) in fields {
+                    head += field;
+                    head += line_end;
+                }
+                head += end;
+                let mut bytes = head.into_bytes();
+                bytes.extend(body);
+                bytes
+            },
+        )
+}
+
+/// Bytes drawn mostly from the ones the grammar cares about.
+fn head_bytes() -> impl Strategy<Value = Vec<u8>> {
+    let interesting = prop::sample::select(b"GET / HTTP/1.1\r\n:Host ab\t\0,;\x7f\xff".to_vec());
+    prop::collection::vec(prop_oneof![interesting, any::<u8>()], 0..200)
+}
+
+proptest! {
+    #[test]
+    fn any_split_of_a_head_like_input_gives_the_same_verdict(input in head_like(), limits in limits()) {
+        assert_prefixes_agree(&input, &limits);
+    }
+
+    #[test]
+    fn any_split_of_arbitrary_bytes_gives_the_same_verdict(input in head_bytes(), limits in limits()) {
+        assert_prefixes_agree(&input, &limits);
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(input in prop::collection::vec(any::<u8>(), 0..600), limits in limits()) {
+        let _ = parse_request_head(&input, &limits);
+    }
+}
