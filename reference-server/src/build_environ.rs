@@ -1,0 +1,129 @@
+//! The environ of one request, built from its parsed head and its connection as
+//! SPEC.md section 5 says. It reads no bytes; the body arrives through `Input`.
+
+use std::io::{self, BufReader, Write};
+use std::net::SocketAddr;
+
+use gateway_spec::target::TargetError;
+use gateway_spec::{Environ, Errors, Input};
+use http::header::HOST;
+use http::{HeaderMap, HeaderValue};
+
+use crate::http1::{BodyFraming, RequestHead};
+use crate::request_body::RequestBody;
+
+/// Builds the environ for `head`, whose body the app reads through `body`.
+pub(crate) fn build_environ(
+    head: RequestHead,
+    body: RequestBody,
+    peer: SocketAddr,
+    local: SocketAddr,
+    server_name: Option<&str>,
+) -> Result<Environ, TargetError> {
+    let mut environ = Environ::new(head.method, &head.target)?;
+    environ.version = head.version;
+    environ.headers = without_underscored_names(head.headers);
+    environ.remote_addr = Some(peer);
+    environ.content_length = match head.framing {
+        BodyFraming::Length(n) => Some(n),
+        BodyFraming::None | BodyFraming::Chunked => None,
+    };
+    let absolute_authority = head
+        .target
+        .split_once("://")
+        .map(|(_, rest)| rest.split(['/', '?']).next().unwrap_or_default());
+    if let Some(authority) = absolute_authority {
+        // Environ::new took SERVER_NAME from the target's authority, which also
+        // replaces Host (ENV-19, RFC 9112 section 3.2.2).
+        if let Ok(value) = HeaderValue::from_str(authority) {
+            environ.headers.insert(HOST, value);
+        }
+    } else {
+        let host = environ
+            .headers
+            .get(HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| !h.is_empty())
+            .map(str::to_owned);
+        match host {
+            Some(host) => environ.set_server_from_host(&host),
+            None => {
+                // HTTP/1.0 without Host, or an empty Host: the server's own name.
+                environ.server_name =
+                    server_name.map_or_else(|| local.ip().to_string(), str::to_owned);
+                environ.server_port = local.port();
+            }
+        }
+    }
+    environ.input = Input::new(BufReader::new(body));
+    environ.errors = Errors::new(LogLines::default());
+    Ok(environ)
+}
+
+/// Drops request headers whose name holds `_` (ENV-18), so that `X_Forwarded_For`
+/// can never pose as `X-Forwarded-For` in the CGI view.
+fn without_underscored_names(headers: HeaderMap) -> HeaderMap {
+    if !headers.keys().any(|name| name.as_str().contains('_')) {
+        return headers;
+    }
+    let mut kept = HeaderMap::with_capacity(headers.len());
+    let mut current = None;
+    for (name, value) in headers {
+        if let Some(name) = name {
+            current = Some(name);
+        }
+        if let Some(name) = current.as_ref().filter(|n| !n.as_str().contains('_')) {
+            kept.append(name.clone(), value);
+        }
+    }
+    kept
+}
+
+/// The errors stream of the reference server: each line an app writes becomes one
+/// record of the `log` facade, target `gateway::app`, level warn.
+#[derive(Default)]
+struct LogLines {
+    line: Vec<u8>,
+}
+
+impl Write for LogLines {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.line.extend_from_slice(buf);
+        while let Some(end) = self.line.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = self.line.drain(..=end).collect();
+            log::warn!(target: "gateway::app", "{}", String::from_utf8_lossy(&line).trim_end());
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if !self.line.is_empty() {
+            let line = std::mem::take(&mut self.line);
+            log::warn!(target: "gateway::app", "{}", String::from_utf8_lossy(&line));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for LogLines {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn underscored_header_names_are_dropped_and_order_kept() {
+        let mut headers = HeaderMap::new();
+        headers.append("x-a", HeaderValue::from_static("1"));
+        headers.append("x_forwarded_for", HeaderValue::from_static("evil"));
+        headers.append("x-a", HeaderValue::from_static("2"));
+        let kept = without_underscored_names(headers);
+        assert_eq!(kept.len(), 2);
+        let values: Vec<_> = kept.get_all("x-a").iter().collect();
+        assert_eq!(values, ["1", "2"]);
+    }
+}

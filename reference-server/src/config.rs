@@ -1,0 +1,72 @@
+//! Every limit and timeout of the server in one place, with its default and why.
+//! Parsing settings from a command line is the binary's job, not this file's.
+
+use std::time::Duration;
+
+use crate::http1::{ChunkedLimits, HeadLimits};
+
+/// The server's settings. `Config::default()` holds the reference defaults of
+/// SPEC.md section 11.4.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Worker threads that run the app (default 4 per core, at least 4).
+    pub workers: usize,
+    /// Complete requests that may wait for a worker; beyond, new requests get 503
+    /// at once (default 64 per worker).
+    pub queue_depth: usize,
+    /// Open connections at most; past it, accepting pauses (default 10,000).
+    pub max_connections: usize,
+    /// Request line, header count and head size limits (8 KiB, 100, 64 KiB).
+    pub head_limits: HeadLimits,
+    /// Chunk-size line and trailer limits (4 KiB, 16 KiB).
+    pub chunked_limits: ChunkedLimits,
+    /// Largest request body (default 1 GiB): a Content-Length above it gets 413
+    /// before any byte of the body is read.
+    pub max_body_bytes: u64,
+    /// Unread body bytes the server reads and discards to keep a connection alive
+    /// after the app returned (default 64 KiB); beyond, it closes instead.
+    pub drain_bytes: u64,
+    /// Total time allowed for a request head from its first byte (default 30 s):
+    /// slow-loris clients are cut off here.
+    pub head_timeout: Duration,
+    /// Idle time allowed between requests on a keep-alive connection (default
+    /// 75 s, above the 60 s of common load balancers).
+    pub keep_alive_timeout: Duration,
+    /// Time a body read may wait for progress (default 30 s).
+    pub body_read_timeout: Duration,
+    /// Time a response write may wait for progress (default 30 s).
+    pub write_timeout: Duration,
+    /// On graceful shutdown, how long in-flight requests may take (default 30 s).
+    pub graceful_timeout: Duration,
+    /// Whether to send a `Server` header (default on).
+    pub server_header: bool,
+    /// The `SERVER_NAME` used when a request names no host (default: the bound
+    /// address).
+    pub server_name: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let workers = (cores * 4).max(4);
+        Self {
+            workers,
+            queue_depth: workers * 64,
+            max_connections: 10_000,
+            head_limits: HeadLimits::default(),
+            chunked_limits: ChunkedLimits::default(),
+            max_body_bytes: 1 << 30,
+            drain_bytes: 64 * 1024,
+            head_timeout: Duration::from_secs(30),
+            keep_alive_timeout: Duration::from_secs(75),
+            body_read_timeout: Duration::from_secs(30),
+            write_timeout: Duration::from_secs(30),
+            graceful_timeout: Duration::from_secs(30),
+            server_header: true,
+            server_name: None,
+        }
+    }
+}
+
+/// The value of the `Server` header.
+pub const SERVER_SOFTWARE: &str = concat!("gateway-reference/", env!("CARGO_PKG_VERSION"));

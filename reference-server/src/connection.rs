@@ -1,0 +1,92 @@
+//! One client connection as it moves between the I/O thread and the workers: the
+//! socket, the bytes received but not yet used, and what the server knows of it.
+//! It does not parse or decide anything; the event loop and the worker do.
+
+use std::io::{self, Read};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+
+/// How much to ask of the socket at a time while a request head is coming in.
+pub(crate) const READ_CHUNK: usize = 8 * 1024;
+
+/// A client connection.
+#[derive(Debug)]
+pub(crate) struct Connection {
+    pub(crate) stream: Arc<TcpStream>,
+    pub(crate) peer: SocketAddr,
+    pub(crate) local: SocketAddr,
+    /// Bytes received and not yet consumed: a partial head, or what a client
+    /// pipelined after the previous request.
+    pub(crate) buf: Vec<u8>,
+    /// Requests served on this connection so far.
+    pub(crate) served: u64,
+}
+
+/// What a non-blocking read found.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum ReadResult {
+    /// New bytes are in the buffer (maybe more wait in the socket).
+    Data,
+    /// Nothing to read now.
+    WouldBlock,
+    /// The client closed its side.
+    Closed,
+}
+
+impl Connection {
+    pub(crate) fn new(stream: TcpStream, peer: SocketAddr, local: SocketAddr) -> Self {
+        Self {
+            stream: Arc::new(stream),
+            peer,
+            local,
+            buf: Vec::new(),
+            served: 0,
+        }
+    }
+
+    /// Reads what the socket holds, at most `limit` bytes in the buffer in total,
+    /// without blocking. A short read means the socket is drained for now: with
+    /// edge-triggered polling, bytes that arrive later raise a new event.
+    pub(crate) fn read_available(&mut self, limit: usize) -> io::Result<ReadResult> {
+        let mut got_any = false;
+        loop {
+            let room = limit.saturating_sub(self.buf.len()).min(READ_CHUNK);
+            if room == 0 {
+                return Ok(ReadResult::Data);
+            }
+            let start = self.buf.len();
+            self.buf.resize(start + room, 0);
+            let read = (&*self.stream).read(&mut self.buf[start..]);
+            match read {
+                Ok(0) => {
+                    self.buf.truncate(start);
+                    return Ok(if got_any {
+                        ReadResult::Data
+                    } else {
+                        ReadResult::Closed
+                    });
+                }
+                Ok(n) => {
+                    self.buf.truncate(start + n);
+                    got_any = true;
+                    if n < room {
+                        return Ok(ReadResult::Data);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.buf.truncate(start);
+                    return Ok(if got_any {
+                        ReadResult::Data
+                    } else {
+                        ReadResult::WouldBlock
+                    });
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => self.buf.truncate(start),
+                Err(e) => {
+                    self.buf.truncate(start);
+                    return Err(e);
+                }
+            }
+        }
+    }
+}

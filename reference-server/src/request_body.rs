@@ -1,0 +1,265 @@
+//! The request body as the worker reads it for the app: Content-Length or chunked
+//! decoding over the bytes already buffered and the socket, the lazy `100 Continue`,
+//! the body limit, and the drain of what the app left unread. No parsing of heads.
+
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::http1::{BodyFraming, ChunkedDecoder, ChunkedLimits};
+
+const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+
+/// Where the body stands.
+#[derive(Debug)]
+enum Remaining {
+    /// This many bytes of a Content-Length body are still to come.
+    Length(u64),
+    /// A chunked body, still being decoded.
+    Chunked(ChunkedDecoder),
+    /// The body is over; what follows in the buffer is the next request.
+    Done,
+}
+
+/// The body's reading state, shared by the app's `Input` and the worker.
+#[derive(Debug)]
+pub(crate) struct BodyState {
+    stream: Arc<TcpStream>,
+    /// Bytes received past the head: body bytes, then maybe the next request.
+    buf: Vec<u8>,
+    pos: usize,
+    remaining: Remaining,
+    /// The client waits for `100 Continue` and it has not been sent.
+    continue_pending: bool,
+    /// Set by the response writer once the final head went out: a `100 Continue`
+    /// can no longer be sent (CONN rules).
+    response_started: Arc<AtomicBool>,
+    read_total: u64,
+    max_body: u64,
+    /// The first error stays: a body that failed once never ends cleanly.
+    failed: Option<(io::ErrorKind, String)>,
+}
+
+impl BodyState {
+    pub(crate) fn new(
+        stream: Arc<TcpStream>,
+        buf: Vec<u8>,
+        framing: BodyFraming,
+        expect_continue: bool,
+        limits: (u64, ChunkedLimits),
+        response_started: Arc<AtomicBool>,
+    ) -> Self {
+        let remaining = match framing {
+            BodyFraming::None | BodyFraming::Length(0) => Remaining::Done,
+            BodyFraming::Length(n) => Remaining::Length(n),
+            BodyFraming::Chunked => Remaining::Chunked(ChunkedDecoder::new(limits.1)),
+        };
+        let continue_pending = expect_continue && !matches!(remaining, Remaining::Done);
+        Self {
+            stream,
+            buf,
+            pos: 0,
+            remaining,
+            continue_pending,
+            response_started,
+            read_total: 0,
+            max_body: limits.0,
+            failed: None,
+        }
+    }
+
+    /// Whether the body was read to its end.
+    pub(crate) fn is_done(&self) -> bool {
+        matches!(self.remaining, Remaining::Done)
+    }
+
+    /// Whether the body can never arrive: the client waits for a `100 Continue`
+    /// that was not sent. The connection must then close after the response.
+    pub(crate) fn body_withheld(&self) -> bool {
+        self.continue_pending && !self.is_done()
+    }
+
+    /// Whether reading the body failed (framing error, cut short, timeout).
+    pub(crate) fn has_failed(&self) -> bool {
+        self.failed.is_some()
+    }
+
+    /// Reads and discards what the app left unread, up to `bound` bytes. True when
+    /// the body is over, so the connection can carry the next request.
+    pub(crate) fn drain(&mut self, bound: u64) -> bool {
+        if self.body_withheld() || self.failed.is_some() {
+            return false;
+        }
+        let mut scratch = [0u8; 8192];
+        let mut drained = 0u64;
+        while !self.is_done() {
+            if drained > bound {
+                return false;
+            }
+            match self.read_body(&mut scratch) {
+                Ok(0) => break,
+                Ok(n) => drained += n as u64,
+                Err(_) => return false,
+            }
+        }
+        self.is_done()
+    }
+
+    /// The bytes received after the body: the start of the next request.
+    pub(crate) fn take_leftover(&mut self) -> Vec<u8> {
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.drain(..self.pos);
+        self.pos = 0;
+        buf
+    }
+
+    fn fail(&mut self, kind: io::ErrorKind, message: String) -> io::Error {
+        self.failed = Some((kind, message.clone()));
+        io::Error::new(kind, message)
+    }
+
+    fn read_body(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if let Some((kind, message)) = &self.failed {
+            return Err(io::Error::new(*kind, message.clone()));
+        }
+        if out.is_empty() || self.is_done() {
+            return Ok(0);
+        }
+        if self.continue_pending {
+            self.continue_pending = false;
+            if !self.response_started.load(Ordering::SeqCst) {
+                (&*self.stream).write_all(CONTINUE)?;
+            }
+        }
+        let n = match self.remaining {
+            Remaining::Length(left) => self.read_length(out, left)?,
+            Remaining::Chunked(_) => self.read_chunked(out)?,
+            Remaining::Done => 0,
+        };
+        self.read_total += n as u64;
+        if self.read_total > self.max_body {
+            let limit = self.max_body;
+            return Err(self.fail(
+                io::ErrorKind::InvalidData,
+                format!("the request body exceeds the server's limit of {limit} bytes"),
+            ));
+        }
+        Ok(n)
+    }
+
+    fn read_length(&mut self, out: &mut [u8], left: u64) -> io::Result<usize> {
+        let want = out.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        let buffered = self.buf.len() - self.pos;
+        let n = if buffered > 0 {
+            let n = want.min(buffered);
+            out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+            self.pos += n;
+            n
+        } else {
+            // Straight from the socket into the app's buffer: no copy for big bodies.
+            match (&*self.stream).read(&mut out[..want]) {
+                Ok(0) => return Err(self.cut_short()),
+                Ok(n) => n,
+                Err(e) => return Err(self.socket_error(e)),
+            }
+        };
+        let left = left - n as u64;
+        self.remaining = if left == 0 {
+            Remaining::Done
+        } else {
+            Remaining::Length(left)
+        };
+        Ok(n)
+    }
+
+    fn read_chunked(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.pos == self.buf.len() {
+                self.fill()?;
+            }
+            let Remaining::Chunked(decoder) = &mut self.remaining else {
+                return Ok(0);
+            };
+            // Offering at most out.len() bytes keeps every data range within `out`;
+            // the decoder accepts any split of its input.
+            let end = self.buf.len().min(self.pos + out.len());
+            let step = decoder.decode(&self.buf[self.pos..end]);
+            let step = match step {
+                Ok(step) => step,
+                Err(e) => {
+                    let message = format!("malformed chunked body: {e}");
+                    return Err(self.fail(io::ErrorKind::InvalidData, message));
+                }
+            };
+            let done = decoder.is_done();
+            let n = step.data.len();
+            let start = self.pos + step.data.start;
+            out[..n].copy_from_slice(&self.buf[start..start + n]);
+            self.pos += step.consumed;
+            if done {
+                self.remaining = Remaining::Done;
+            }
+            if n > 0 || done {
+                return Ok(n);
+            }
+        }
+    }
+
+    /// Reads more bytes from the socket into the buffer (chunked bodies).
+    fn fill(&mut self) -> io::Result<()> {
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        let start = self.buf.len();
+        self.buf.resize(start + 16 * 1024, 0);
+        let read = (&*self.stream).read(&mut self.buf[start..]);
+        match read {
+            Ok(0) => {
+                self.buf.truncate(start);
+                Err(self.cut_short())
+            }
+            Ok(n) => {
+                self.buf.truncate(start + n);
+                Ok(())
+            }
+            Err(e) => {
+                self.buf.truncate(start);
+                Err(self.socket_error(e))
+            }
+        }
+    }
+
+    fn cut_short(&mut self) -> io::Error {
+        self.fail(
+            io::ErrorKind::UnexpectedEof,
+            "the client closed the connection before the end of the request body".into(),
+        )
+    }
+
+    fn socket_error(&mut self, e: io::Error) -> io::Error {
+        match e.kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => self.fail(
+                io::ErrorKind::TimedOut,
+                "the client sent no body bytes within the body read timeout".into(),
+            ),
+            kind => self.fail(kind, format!("reading the request body failed: {e}")),
+        }
+    }
+}
+
+/// Locks the body state even if a panicking app poisoned the lock: the state is
+/// updated in single steps and stays usable.
+pub(crate) fn lock(state: &Mutex<BodyState>) -> MutexGuard<'_, BodyState> {
+    state.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The app's view of the body: a `Read` that ends exactly at the end of the body.
+pub(crate) struct RequestBody(pub(crate) Arc<Mutex<BodyState>>);
+
+impl Read for RequestBody {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        lock(&self.0).read_body(out)
+    }
+}

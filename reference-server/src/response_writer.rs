@@ -1,0 +1,188 @@
+//! The response on the wire: the status line and headers, then the body framed as
+//! the exchange chose (Content-Length, chunked, close-delimited). It decides no
+//! framing itself; `gateway_spec::server::run` does, by SPEC.md's FRAME rules.
+
+use std::io::{self, Write};
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use gateway_spec::framing::Framing;
+use gateway_spec::server::Output;
+use gateway_spec::ResponseHead;
+use http::{StatusCode, Version};
+
+use crate::config::SERVER_SOFTWARE;
+use crate::date::append_http_date;
+use crate::request_body::{lock, BodyState};
+
+/// Chunks up to this size are copied next to their framing and sent in one write;
+/// larger ones are written on their own to avoid the copy.
+const COALESCE_LIMIT: usize = 16 * 1024;
+
+/// Writes one response to a connection.
+pub(crate) struct WireOutput {
+    stream: Arc<TcpStream>,
+    version: Version,
+    /// Whether the connection will close after this response, as far as known
+    /// when the head is written.
+    close: bool,
+    /// Set when a graceful stop began: responses from then on close (SRV-8).
+    shutting_down: Arc<AtomicBool>,
+    server_header: bool,
+    response_started: Arc<AtomicBool>,
+    /// The request body, to learn at head time whether it can still be read.
+    body: Arc<std::sync::Mutex<BodyState>>,
+    /// Bytes not yet written: the head, until the first body bytes join it.
+    pending: Vec<u8>,
+    /// Whether the body goes out chunked.
+    chunked: bool,
+    /// Whether the head announced `Connection: close`.
+    pub(crate) announced_close: bool,
+}
+
+impl WireOutput {
+    pub(crate) fn new(
+        stream: Arc<TcpStream>,
+        version: Version,
+        close: bool,
+        shutting_down: Arc<AtomicBool>,
+        server_header: bool,
+        response_started: Arc<AtomicBool>,
+        body: Arc<std::sync::Mutex<BodyState>>,
+    ) -> Self {
+        Self {
+            stream,
+            version,
+            close,
+            shutting_down,
+            server_header,
+            response_started,
+            body,
+            pending: Vec::with_capacity(512),
+            chunked: false,
+            announced_close: false,
+        }
+    }
+
+    fn write_pending(&mut self) -> io::Result<()> {
+        if !self.pending.is_empty() {
+            (&*self.stream).write_all(&self.pending)?;
+            self.pending.clear();
+        }
+        Ok(())
+    }
+}
+
+impl Output for WireOutput {
+    fn send_head(&mut self, head: &ResponseHead, framing: Framing) -> io::Result<()> {
+        self.response_started.store(true, Ordering::SeqCst);
+        let body_lost = {
+            let body = lock(&self.body);
+            // A client still waiting for 100 Continue will never send its body now,
+            // and a body that failed cannot be drained: either way the connection
+            // ends with this response, which says so (FRAME-17).
+            body.body_withheld() || body.has_failed()
+        };
+        let close = self.close
+            || body_lost
+            || framing.ends_connection()
+            || self.shutting_down.load(Ordering::SeqCst);
+        self.announced_close = close;
+        self.chunked = framing == Framing::Chunked;
+        encode_head(&mut self.pending, self.version, head, self.server_header);
+        match framing {
+            Framing::Chunked => self
+                .pending
+                .extend_from_slice(b"transfer-encoding: chunked\r\n"),
+            Framing::NoBody | Framing::Length(_) | Framing::CloseDelimited => {}
+        }
+        if close {
+            self.pending.extend_from_slice(b"connection: close\r\n");
+        } else if self.version == Version::HTTP_10 {
+            self.pending
+                .extend_from_slice(b"connection: keep-alive\r\n");
+        }
+        self.pending.extend_from_slice(b"\r\n");
+        Ok(())
+    }
+
+    fn send_body(&mut self, chunk: &[u8]) -> io::Result<()> {
+        let chunked = self.chunked;
+        if chunked {
+            self.pending
+                .extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        }
+        if self.pending.len() + chunk.len() <= COALESCE_LIMIT {
+            self.pending.extend_from_slice(chunk);
+            if chunked {
+                self.pending.extend_from_slice(b"\r\n");
+            }
+            return self.write_pending();
+        }
+        self.write_pending()?;
+        (&*self.stream).write_all(chunk)?;
+        if chunked {
+            (&*self.stream).write_all(b"\r\n")?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, framing: Framing) -> io::Result<()> {
+        if framing == Framing::Chunked {
+            self.pending.extend_from_slice(b"0\r\n\r\n");
+        }
+        self.write_pending()
+    }
+}
+
+/// Appends the status line and headers of `head`, with `Date` and `Server` added
+/// when the app set none (FRAME-14, FRAME-15), but not the final empty line.
+pub(crate) fn encode_head(out: &mut Vec<u8>, version: Version, head: &ResponseHead, server: bool) {
+    out.extend_from_slice(if version == Version::HTTP_10 {
+        b"HTTP/1.0 "
+    } else {
+        b"HTTP/1.1 "
+    });
+    out.extend_from_slice(head.status.as_str().as_bytes());
+    out.push(b' ');
+    for c in head.reason_phrase().chars() {
+        // check_head allowed only U+0000..=U+00FF: one octet each.
+        out.push(c as u32 as u8);
+    }
+    out.extend_from_slice(b"\r\n");
+    for (name, value) in &head.headers {
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    if !head.headers.contains_key(http::header::DATE) {
+        out.extend_from_slice(b"date: ");
+        append_http_date(out);
+        out.extend_from_slice(b"\r\n");
+    }
+    if server && !head.headers.contains_key(http::header::SERVER) {
+        out.extend_from_slice(b"server: ");
+        out.extend_from_slice(SERVER_SOFTWARE.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// A complete short `text/plain` response that closes the connection: what every
+/// rejection answers (REQ rules).
+pub(crate) fn error_response(status: StatusCode, message: &str) -> Vec<u8> {
+    let body = format!("{message}\n");
+    let mut headers = http::HeaderMap::new();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    headers.insert(http::header::CONTENT_LENGTH, body.len().into());
+    let head = ResponseHead::new(status, headers);
+    let mut out = Vec::with_capacity(160 + body.len());
+    encode_head(&mut out, Version::HTTP_11, &head, true);
+    out.extend_from_slice(b"connection: close\r\n\r\n");
+    out.extend_from_slice(body.as_bytes());
+    out
+}

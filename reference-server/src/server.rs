@@ -1,0 +1,250 @@
+//! The library's front door: a builder that binds (or adopts) a listener, starts the
+//! I/O thread and the workers, and a handle that stops them gracefully.
+//! Signals and command-line parsing belong to the binary.
+
+use std::io;
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use gateway_spec::App;
+use mio::{Poll, Waker};
+use thiserror::Error;
+
+use crate::access_log::AccessLog;
+use crate::config::Config;
+use crate::dispatch::Shared;
+use crate::event_loop::{EventLoop, WAKER};
+use crate::worker::run_worker;
+
+/// Why the server could not start.
+#[derive(Debug, Error)]
+pub enum ServeError {
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}; is another server using the port?")]
+    Bind {
+        /// The address asked for.
+        addr: String,
+        /// What the operating system said.
+        source: io::Error,
+    },
+    /// A setting is out of range.
+    #[error("invalid setting: {0}")]
+    Config(String),
+    /// Setting up the event loop or a thread failed.
+    #[error("cannot start the server: {0}")]
+    Start(#[from] io::Error),
+}
+
+/// How a server run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServeReport {
+    /// Requests still running when the graceful timeout ran out; they were cut.
+    pub aborted: usize,
+}
+
+/// A server for one app, being configured.
+///
+/// ```no_run
+/// use gateway_spec::{Body, Environ, StartResponse};
+/// use http::{HeaderMap, StatusCode};
+/// use reference_server::Server;
+///
+/// let app = |_: Environ, start: StartResponse| {
+///     start.call(StatusCode::OK, HeaderMap::new())?;
+///     Ok(Body::from("Hello, World!"))
+/// };
+/// Server::bind("127.0.0.1:8000").unwrap().workers(8).serve(app).unwrap();
+/// ```
+pub struct Server {
+    listener: TcpListener,
+    config: Config,
+    access_log: AccessLog,
+}
+
+impl Server {
+    /// Binds `addr` (with `SO_REUSEADDR`, backlog 1024).
+    pub fn bind(addr: impl ToSocketAddrs + std::fmt::Display) -> Result<Self, ServeError> {
+        let shown = addr.to_string();
+        let bind_error = |source| ServeError::Bind {
+            addr: shown.clone(),
+            source,
+        };
+        let resolved: SocketAddr = addr
+            .to_socket_addrs()
+            .map_err(bind_error)?
+            .next()
+            .ok_or_else(|| bind_error(io::Error::other("the address resolves to nothing")))?;
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(resolved),
+            socket2::Type::STREAM,
+            Some(socket2::Protocol::TCP),
+        )
+        .map_err(bind_error)?;
+        socket.set_reuse_address(true).map_err(bind_error)?;
+        socket.bind(&resolved.into()).map_err(bind_error)?;
+        socket.listen(1024).map_err(bind_error)?;
+        Ok(Self::from_listener(socket.into()))
+    }
+
+    /// Serves on a listener bound elsewhere (tests bind `127.0.0.1:0`).
+    pub fn from_listener(listener: TcpListener) -> Self {
+        Self {
+            listener,
+            config: Config::default(),
+            access_log: AccessLog::Off,
+        }
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Replaces every setting at once.
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Sets the number of worker threads.
+    pub fn workers(mut self, workers: usize) -> Self {
+        self.config.workers = workers;
+        self
+    }
+
+    /// Sets how many complete requests may wait for a worker.
+    pub fn queue_depth(mut self, depth: usize) -> Self {
+        self.config.queue_depth = depth;
+        self
+    }
+
+    /// Sets the graceful shutdown timeout.
+    pub fn graceful_timeout(mut self, timeout: Duration) -> Self {
+        self.config.graceful_timeout = timeout;
+        self
+    }
+
+    /// Sets where access log lines go.
+    pub fn access_log(mut self, log: AccessLog) -> Self {
+        self.access_log = log;
+        self
+    }
+
+    /// Serves `app` on this thread until a graceful stop finishes. Without a
+    /// [`ServerHandle`] nothing stops it but the process ending; the binary wires
+    /// signals to [`Server::spawn`]'s handle instead.
+    pub fn serve(self, app: impl App) -> Result<ServeReport, ServeError> {
+        Ok(self.spawn(app)?.join())
+    }
+
+    /// Starts serving `app` on background threads and returns a handle to stop it.
+    pub fn spawn(self, app: impl App) -> Result<ServerHandle, ServeError> {
+        let config = self.config;
+        if config.workers == 0 {
+            return Err(ServeError::Config("workers must be at least 1".into()));
+        }
+        if config.queue_depth == 0 {
+            return Err(ServeError::Config("queue depth must be at least 1".into()));
+        }
+        let addr = self.listener.local_addr()?;
+        let poll = Poll::new()?;
+        let waker = Waker::new(poll.registry(), WAKER)?;
+        let (jobs_tx, jobs_rx) = crossbeam_channel::bounded(config.queue_depth);
+        let (returns_tx, returns_rx) = crossbeam_channel::unbounded();
+        let workers = config.workers;
+        let shared = Arc::new(Shared {
+            app: Arc::new(app),
+            config,
+            access_log: self.access_log,
+            shutting_down: Arc::new(AtomicBool::new(false)),
+            in_flight: AtomicUsize::new(0),
+            returns: returns_tx,
+            waker,
+        });
+        let mut threads = Vec::with_capacity(workers);
+        for i in 0..workers {
+            let (shared, jobs) = (shared.clone(), jobs_rx.clone());
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("gateway-worker-{i}"))
+                    .spawn(move || run_worker(shared, jobs))?,
+            );
+        }
+        drop(jobs_rx);
+        let event_loop = EventLoop::new(poll, self.listener, jobs_tx, returns_rx, shared.clone())?;
+        let io_thread = std::thread::Builder::new()
+            .name("gateway-io".into())
+            .spawn(move || event_loop.run())?;
+        Ok(ServerHandle {
+            addr,
+            shared,
+            io_thread: Some(io_thread),
+            workers: threads,
+        })
+    }
+}
+
+/// A running server: its address, and how to stop it.
+pub struct ServerHandle {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    io_thread: Option<JoinHandle<crate::event_loop::LoopEnd>>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl ServerHandle {
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Requests being served right now.
+    pub fn in_flight(&self) -> usize {
+        self.shared.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Starts a graceful stop: no new connections, idle ones closed at once,
+    /// in-flight requests finish (answered with `Connection: close`) within the
+    /// graceful timeout. Returns at once; [`ServerHandle::join`] waits.
+    pub fn shutdown(&self) {
+        self.shared.shutting_down.store(true, Ordering::SeqCst);
+        let _ = self.shared.waker.wake();
+    }
+
+    /// Waits until the server stopped. Workers still serving past the graceful
+    /// timeout are left to finish on their own; the report counts them.
+    pub fn join(mut self) -> ServeReport {
+        let end = self.io_thread.take().and_then(|t| t.join().ok()).map_or(
+            ServeReport { aborted: 0 },
+            |end| ServeReport {
+                aborted: end.aborted,
+            },
+        );
+        if end.aborted == 0 {
+            for worker in self.workers.drain(..) {
+                let _ = worker.join();
+            }
+        }
+        end
+    }
+
+    /// Stops gracefully and waits: [`ServerHandle::shutdown`] then
+    /// [`ServerHandle::join`].
+    pub fn stop(self) -> ServeReport {
+        self.shutdown();
+        self.join()
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        // A handle dropped without a stop (a failing test) must not leave threads
+        // serving in the background.
+        if self.io_thread.is_some() {
+            self.shutdown();
+        }
+    }
+}

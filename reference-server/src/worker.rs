@@ -1,0 +1,171 @@
+//! A worker thread: the life of each request handed to it, from the complete head to
+//! the last response byte, read like SPEC.md's sections: check limits, build the
+//! environ, run the app, drain the unread body, decide whether the connection lives.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use crossbeam_channel::Receiver;
+use gateway_spec::server::{run, Failure};
+use http::StatusCode;
+
+use crate::access_log::AccessEntry;
+use crate::build_environ::build_environ;
+use crate::connection::Connection;
+use crate::dispatch::{Job, Returned, Shared};
+use crate::http1::{parse_request_head, BodyFraming, Parsed, RequestHead};
+use crate::request_body::{lock, BodyState, RequestBody};
+use crate::response_writer::{error_response, WireOutput};
+
+/// Serves jobs until the queue closes.
+pub(crate) fn run_worker(shared: Arc<Shared>, jobs: Receiver<Job>) {
+    while let Ok(job) = jobs.recv() {
+        serve_connection(&shared, job);
+    }
+}
+
+/// What happens to a connection after a response.
+enum After {
+    KeepAlive,
+    Close,
+}
+
+/// Serves the job's request, then every further request already buffered on the
+/// same connection (pipelining, without a trip through the I/O thread), then hands
+/// the connection back.
+fn serve_connection(shared: &Shared, job: Job) {
+    let Job {
+        token,
+        mut conn,
+        mut head,
+        mut head_len,
+    } = job;
+    if conn.stream.set_nonblocking(false).is_err() {
+        return shared.give_back(Returned::Linger(token, conn));
+    }
+    loop {
+        conn.buf.drain(..head_len);
+        match serve_request(shared, &mut conn, head) {
+            After::Close => return linger(shared, token, conn),
+            After::KeepAlive if conn.buf.is_empty() => break,
+            After::KeepAlive => match parse_request_head(&conn.buf, &shared.config.head_limits) {
+                Ok(Parsed::Complete { head: next, len }) => {
+                    head = next;
+                    head_len = len;
+                }
+                Ok(Parsed::Partial) => break,
+                Err(e) => {
+                    use std::io::Write;
+                    let _ = (&*conn.stream).write_all(&error_response(e.status(), &e.to_string()));
+                    return linger(shared, token, conn);
+                }
+            },
+        }
+    }
+    if conn.stream.set_nonblocking(true).is_err() {
+        return linger(shared, token, conn);
+    }
+    shared.give_back(Returned::KeepAlive(token, conn));
+}
+
+fn linger(shared: &Shared, token: usize, conn: Connection) {
+    let _ = conn.stream.shutdown(std::net::Shutdown::Write);
+    let _ = conn.stream.set_nonblocking(true);
+    shared.give_back(Returned::Linger(token, conn));
+}
+
+/// One request's life: limits, environ, app, drain, keep-alive decision.
+fn serve_request(shared: &Shared, conn: &mut Connection, head: RequestHead) -> After {
+    let started = Instant::now();
+    conn.served += 1;
+    let config = &shared.config;
+    if let BodyFraming::Length(n) = head.framing {
+        if n > config.max_body_bytes {
+            // Decided from Content-Length before reading a byte of the body.
+            let message = format!(
+                "the request body of {n} bytes exceeds the limit of {} bytes",
+                config.max_body_bytes
+            );
+            return reject(conn, StatusCode::PAYLOAD_TOO_LARGE, &message);
+        }
+    }
+    let request_line = format!("{} {} {:?}", head.method, head.target, head.version);
+    let referer = header_text(&head, http::header::REFERER);
+    let user_agent = header_text(&head, http::header::USER_AGENT);
+    let (version, keep_alive_asked) = (head.version, head.keep_alive);
+
+    let response_started = Arc::new(AtomicBool::new(false));
+    let body = Arc::new(Mutex::new(BodyState::new(
+        conn.stream.clone(),
+        std::mem::take(&mut conn.buf),
+        head.framing,
+        head.expect_continue,
+        (config.max_body_bytes, config.chunked_limits.clone()),
+        response_started.clone(),
+    )));
+    let environ = match build_environ(
+        head,
+        RequestBody(body.clone()),
+        conn.peer,
+        conn.local,
+        config.server_name.as_deref(),
+    ) {
+        Ok(environ) => environ,
+        Err(e) => return reject(conn, StatusCode::BAD_REQUEST, &e.to_string()),
+    };
+    let output = WireOutput::new(
+        conn.stream.clone(),
+        version,
+        !keep_alive_asked,
+        shared.shutting_down.clone(),
+        config.server_header,
+        response_started,
+        body.clone(),
+    );
+
+    shared.in_flight.fetch_add(1, Ordering::SeqCst);
+    let (output, outcome) = run(&*shared.app, environ, output);
+    shared.in_flight.fetch_sub(1, Ordering::SeqCst);
+
+    let mut body = lock(&body);
+    let reusable = outcome.complete
+        && !outcome.must_close
+        && !output.announced_close
+        && body.drain(config.drain_bytes);
+    conn.buf = body.take_leftover();
+    drop(body);
+
+    if let Some(failure) = &outcome.failure {
+        match failure {
+            Failure::ClientGone(e) => log::debug!("{request_line}: {failure} ({e})"),
+            _ => log::error!("{request_line}: {failure}"),
+        }
+    }
+    shared.access_log.record(&AccessEntry {
+        peer: conn.peer.ip(),
+        request_line: &request_line,
+        status: outcome.status.map(|s| s.as_u16()),
+        bytes: outcome.body_bytes,
+        referer: referer.as_deref(),
+        user_agent: user_agent.as_deref(),
+        duration: started.elapsed(),
+    });
+    if reusable && !shared.is_shutting_down() {
+        After::KeepAlive
+    } else {
+        After::Close
+    }
+}
+
+fn reject(conn: &Connection, status: StatusCode, message: &str) -> After {
+    use std::io::Write;
+    let _ = (&*conn.stream).write_all(&error_response(status, message));
+    After::Close
+}
+
+fn header_text(head: &RequestHead, name: http::header::HeaderName) -> Option<String> {
+    head.headers
+        .get(name)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+}
