@@ -166,7 +166,7 @@ impl Reader {
                 self.buf.drain(..line_end + 2);
                 while self.buf.len() < size + 2 && self.fill() {}
                 if self.buf.len() < size + 2 {
-                    response.body.extend(self.buf.drain(..));
+                    response.body.append(&mut self.buf);
                     break;
                 }
                 response.body.extend(self.buf.drain(..size));
