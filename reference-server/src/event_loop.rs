@@ -37,8 +37,8 @@ enum Slot {
         head_started: Option<Instant>,
         idle_since: Instant,
     },
-    /// With a worker.
-    Busy,
+    /// With a worker, serving the request named (method and target).
+    Busy(String),
     /// Being closed: read and drop what comes until EOF or the deadline.
     Lingering { conn: Connection, until: Instant },
 }
@@ -59,7 +59,7 @@ pub(crate) struct EventLoop {
 /// How the loop ended.
 pub(crate) struct LoopEnd {
     /// Requests still running when the graceful timeout ran out.
-    pub(crate) aborted: usize,
+    pub(crate) aborted: Vec<String>,
 }
 
 impl EventLoop {
@@ -98,7 +98,7 @@ impl EventLoop {
                 if e.kind() != io::ErrorKind::Interrupted {
                     log::error!("the event loop failed to poll: {e}");
                     return LoopEnd {
-                        aborted: self.busy_count(),
+                        aborted: self.busy_requests(),
                     };
                 }
             }
@@ -115,10 +115,13 @@ impl EventLoop {
                     self.begin_shutdown();
                     Instant::now() + self.shared.config.graceful_timeout
                 });
-                let busy = self.busy_count();
-                if busy == 0 || Instant::now() >= deadline {
+                if self.busy_count() == 0 || Instant::now() >= deadline {
                     self.jobs = None; // workers end when the queue closes
-                    return LoopEnd { aborted: busy };
+                    let aborted = self.busy_requests();
+                    for request in &aborted {
+                        log::warn!("graceful timeout: cutting the in-flight request {request}");
+                    }
+                    return LoopEnd { aborted };
                 }
             }
             if self.last_sweep.elapsed() >= TICK {
@@ -127,10 +130,20 @@ impl EventLoop {
         }
     }
 
+    fn busy_requests(&self) -> Vec<String> {
+        self.slots
+            .values()
+            .filter_map(|s| match s {
+                Slot::Busy(request) => Some(request.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
     fn busy_count(&self) -> usize {
         self.slots
             .values()
-            .filter(|s| matches!(s, Slot::Busy))
+            .filter(|s| matches!(s, Slot::Busy(_)))
             .count()
     }
 
@@ -145,7 +158,7 @@ impl EventLoop {
         let idle: Vec<usize> = self
             .slots
             .iter()
-            .filter(|(_, s)| !matches!(s, Slot::Busy))
+            .filter(|(_, s)| !matches!(s, Slot::Busy(_)))
             .map(|(t, _)| *t)
             .collect();
         for token in idle {
@@ -248,7 +261,7 @@ impl EventLoop {
                     }
                 }
             }
-            Some(Slot::Busy) | None => {}
+            Some(Slot::Busy(_)) | None => {}
         }
     }
 
@@ -263,7 +276,10 @@ impl EventLoop {
         match parse_request_head(&conn.buf, &self.shared.config.head_limits) {
             Ok(Parsed::Partial) => {}
             Ok(Parsed::Complete { head, len }) => {
-                let Some(Slot::Reading { conn, .. }) = self.slots.insert(token, Slot::Busy) else {
+                let request = format!("{} {}", head.method, head.target);
+                let Some(Slot::Reading { conn, .. }) =
+                    self.slots.insert(token, Slot::Busy(request))
+                else {
                     return;
                 };
                 let job = Job {
@@ -370,7 +386,7 @@ impl EventLoop {
                     now.duration_since(*idle_since) >= config.keep_alive_timeout
                 }
                 Slot::Lingering { until, .. } => now >= *until,
-                Slot::Busy => false,
+                Slot::Busy(_) => false,
             })
             .map(|(token, _)| *token)
             .collect();

@@ -33,6 +33,7 @@ mod build_environ;
 pub mod config;
 mod connection;
 mod date;
+pub mod demo;
 mod dispatch;
 mod event_loop;
 pub mod http1;
@@ -43,4 +44,4 @@ mod worker;
 
 pub use access_log::AccessLog;
 pub use config::Config;
-pub use server::{ServeError, ServeReport, Server, ServerHandle};
+pub use server::{ServeError, ServeReport, Server, ServerHandle, Stopper};

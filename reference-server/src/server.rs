@@ -201,6 +201,12 @@ impl ServerHandle {
         self.addr
     }
 
+    /// A cloneable handle that can start the graceful stop from another thread (a
+    /// signal handler, say).
+    pub fn stopper(&self) -> Stopper {
+        Stopper(self.shared.clone())
+    }
+
     /// Requests being served right now.
     pub fn in_flight(&self) -> usize {
         self.shared.in_flight.load(Ordering::SeqCst)
@@ -220,7 +226,7 @@ impl ServerHandle {
         let end = self.io_thread.take().and_then(|t| t.join().ok()).map_or(
             ServeReport { aborted: 0 },
             |end| ServeReport {
-                aborted: end.aborted,
+                aborted: end.aborted.len(),
             },
         );
         if end.aborted == 0 {
@@ -246,5 +252,17 @@ impl Drop for ServerHandle {
         if self.io_thread.is_some() {
             self.shutdown();
         }
+    }
+}
+
+/// Starts a graceful stop of a running server from any thread.
+#[derive(Clone)]
+pub struct Stopper(Arc<Shared>);
+
+impl Stopper {
+    /// Same as [`ServerHandle::shutdown`].
+    pub fn shutdown(&self) {
+        self.0.shutting_down.store(true, Ordering::SeqCst);
+        let _ = self.0.waker.wake();
     }
 }
