@@ -80,6 +80,12 @@ impl BodyState {
         self.continue_pending && !self.is_done()
     }
 
+    /// Whether what remains of the body is known to exceed `bound`: the server will
+    /// close instead of draining it.
+    pub(crate) fn too_big_to_drain(&self, bound: u64) -> bool {
+        matches!(self.remaining, Remaining::Length(left) if left > bound)
+    }
+
     /// Whether reading the body failed (framing error, cut short, timeout).
     pub(crate) fn has_failed(&self) -> bool {
         self.failed.is_some()
@@ -88,7 +94,7 @@ impl BodyState {
     /// Reads and discards what the app left unread, up to `bound` bytes. True when
     /// the body is over, so the connection can carry the next request.
     pub(crate) fn drain(&mut self, bound: u64) -> bool {
-        if self.body_withheld() || self.failed.is_some() {
+        if self.body_withheld() || self.failed.is_some() || self.too_big_to_drain(bound) {
             return false;
         }
         let mut scratch = [0u8; 8192];
@@ -193,6 +199,15 @@ impl BodyState {
                 }
             };
             let done = decoder.is_done();
+            let announced = self.read_total + step.data.len() as u64 + decoder.chunk_remaining();
+            if announced > self.max_body {
+                // Refused as soon as the chunk size says so, not after 1 GiB of reads.
+                let limit = self.max_body;
+                return Err(self.fail(
+                    io::ErrorKind::InvalidData,
+                    format!("the request body exceeds the server's limit of {limit} bytes"),
+                ));
+            }
             let n = step.data.len();
             let start = self.pos + step.data.start;
             out[..n].copy_from_slice(&self.buf[start..start + n]);

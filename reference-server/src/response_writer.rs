@@ -14,6 +14,7 @@ use http::{StatusCode, Version};
 
 use crate::config::SERVER_SOFTWARE;
 use crate::date::append_http_date;
+use crate::dispatch::Shared;
 use crate::request_body::{lock, BodyState};
 
 /// Chunks up to this size are copied next to their framing and sent in one write;
@@ -33,6 +34,8 @@ pub(crate) struct WireOutput {
     response_started: Arc<AtomicBool>,
     /// The request body, to learn at head time whether it can still be read.
     body: Arc<std::sync::Mutex<BodyState>>,
+    /// The drain bound: more unread body than this closes the connection.
+    drain_bytes: u64,
     /// Bytes not yet written: the head, until the first body bytes join it.
     pending: Vec<u8>,
     /// Whether the body goes out chunked.
@@ -46,8 +49,7 @@ impl WireOutput {
         stream: Arc<TcpStream>,
         version: Version,
         close: bool,
-        shutting_down: Arc<AtomicBool>,
-        server_header: bool,
+        shared: &Shared,
         response_started: Arc<AtomicBool>,
         body: Arc<std::sync::Mutex<BodyState>>,
     ) -> Self {
@@ -55,10 +57,11 @@ impl WireOutput {
             stream,
             version,
             close,
-            shutting_down,
-            server_header,
+            shutting_down: shared.shutting_down.clone(),
+            server_header: shared.config.server_header,
             response_started,
             body,
+            drain_bytes: shared.config.drain_bytes,
             pending: Vec::with_capacity(512),
             chunked: false,
             announced_close: false,
@@ -81,8 +84,8 @@ impl Output for WireOutput {
             let body = lock(&self.body);
             // A client still waiting for 100 Continue will never send its body now,
             // and a body that failed cannot be drained: either way the connection
-            // ends with this response, which says so (FRAME-17).
-            body.body_withheld() || body.has_failed()
+            // ends with this response, which says so (FRAME-17, CONN-8).
+            body.body_withheld() || body.has_failed() || body.too_big_to_drain(self.drain_bytes)
         };
         let close = self.close
             || body_lost

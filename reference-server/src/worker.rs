@@ -118,8 +118,7 @@ fn serve_request(shared: &Shared, conn: &mut Connection, head: RequestHead) -> A
         conn.stream.clone(),
         version,
         !keep_alive_asked,
-        shared.shutting_down.clone(),
-        config.server_header,
+        shared,
         response_started,
         body.clone(),
     );

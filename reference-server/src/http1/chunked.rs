@@ -239,7 +239,17 @@ impl ChunkedDecoder {
         })
     }
 
-    /// Whether the last chunk and the trailer section have been read.
+    /// Data bytes of the current chunk still to come (0 outside chunk data): lets a
+    /// caller refuse a chunk that would exceed its body limit before reading it.
+    pub fn chunk_remaining(&self) -> u64 {
+        if self.state == State::Data {
+            self.remaining
+        } else {
+            0
+        }
+    }
+
+    /// Whether the final chunk and the trailer section have been decoded.
     pub fn is_done(&self) -> bool {
         self.state == State::Done
     }

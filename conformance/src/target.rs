@@ -1,0 +1,191 @@
+//! The server under test, known only by its address: either the one named by
+//! `CONFORMANCE_TARGET`, or the reference server hosting the fixture app, started
+//! once per process on an ephemeral loopback port.
+
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::sync::OnceLock;
+
+use fixtures::raw_client::{connect, Reader, Response};
+use serde_json::Value;
+use thiserror::Error;
+
+/// Why a target cannot be used.
+#[derive(Debug, Error)]
+pub enum TargetError {
+    /// The URL is not `http://host:port`.
+    #[error("target {0:?} is not an http://host:port URL; give e.g. http://127.0.0.1:8000")]
+    BadUrl(String),
+    /// The host does not resolve.
+    #[error("target {url:?} does not resolve: {source}")]
+    Resolve {
+        /// The URL given.
+        url: String,
+        /// The resolver's error.
+        source: std::io::Error,
+    },
+    /// The local reference server could not start.
+    #[error("the reference server could not start: {0}")]
+    Start(String),
+}
+
+/// A server hosting the fixture app at its root.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// `http://host:port`, without a trailing slash.
+    pub base: String,
+    /// The address connections go to.
+    pub addr: SocketAddr,
+}
+
+/// The environment variable that points the suite at another server.
+pub const TARGET_ENV: &str = "CONFORMANCE_TARGET";
+
+impl Target {
+    /// The target of a URL such as `http://127.0.0.1:8000`.
+    pub fn from_url(url: &str) -> Result<Self, TargetError> {
+        let authority = url
+            .strip_prefix("http://")
+            .map(|rest| rest.trim_end_matches('/'))
+            .filter(|rest| !rest.is_empty() && !rest.contains('/'))
+            .ok_or_else(|| TargetError::BadUrl(url.to_owned()))?;
+        let addr = authority
+            .to_socket_addrs()
+            .map_err(|source| TargetError::Resolve {
+                url: url.to_owned(),
+                source,
+            })?
+            .next()
+            .ok_or_else(|| TargetError::BadUrl(url.to_owned()))?;
+        Ok(Self {
+            base: format!("http://{authority}"),
+            addr,
+        })
+    }
+
+    /// The target of `CONFORMANCE_TARGET`, or else the local reference server.
+    pub fn from_env() -> Result<Self, TargetError> {
+        match std::env::var(TARGET_ENV) {
+            Ok(url) if !url.is_empty() => Self::from_url(&url),
+            _ => Self::local(),
+        }
+    }
+
+    /// The reference server hosting the fixture app, started once per process.
+    pub fn local() -> Result<Self, TargetError> {
+        static LOCAL: OnceLock<Result<SocketAddr, String>> = OnceLock::new();
+        let addr = LOCAL
+            .get_or_init(|| {
+                let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+                let handle = reference_server::Server::from_listener(listener)
+                    .spawn(fixtures::FixtureApp::new())
+                    .map_err(|e| e.to_string())?;
+                let addr = handle.local_addr();
+                // Serves until the process ends.
+                std::mem::forget(handle);
+                Ok(addr)
+            })
+            .clone()
+            .map_err(TargetError::Start)?;
+        Ok(Self {
+            base: format!("http://{addr}"),
+            addr,
+        })
+    }
+
+    /// A new connection to the target.
+    pub fn reader(&self) -> Reader {
+        Reader::new(connect(self.addr))
+    }
+
+    /// Sends raw `request` bytes on a new connection and reads one response.
+    pub fn exchange(&self, request: &[u8]) -> Response {
+        let mut reader = self.reader();
+        reader.send(request);
+        let method = request.split(|&b| b == b' ').next().unwrap_or_default();
+        reader
+            .response(&String::from_utf8_lossy(method))
+            .expect("the server answered nothing and closed the connection")
+    }
+
+    /// `GET path` with a Host header, on a new connection.
+    pub fn get(&self, path: &str) -> Response {
+        self.exchange(format!("GET {path} HTTP/1.1\r\nHost: conformance.test\r\n\r\n").as_bytes())
+    }
+
+    /// The JSON body of `GET path`.
+    pub fn get_json(&self, path: &str) -> Result<Value, String> {
+        json_of(&self.get(path))
+    }
+
+    /// How many times the fixture app ran with PATH_INFO `path`.
+    pub fn seen(&self, path: &str) -> Result<u64, String> {
+        let value = self.get_json(&format!("/fixture/seen?path={}", encode(path)))?;
+        value["seen"]
+            .as_u64()
+            .ok_or_else(|| format!("no count in {value}"))
+    }
+
+    /// How many times a body labelled `id` was closed.
+    pub fn closed(&self, id: &str) -> Result<u64, String> {
+        let value = self.get_json(&format!("/fixture/closed?id={id}"))?;
+        value["closed"]
+            .as_u64()
+            .ok_or_else(|| format!("no count in {value}"))
+    }
+
+    /// How many chunks were pulled from a body labelled `id`.
+    pub fn pulled(&self, id: &str) -> Result<u64, String> {
+        let value = self.get_json(&format!("/fixture/pulled?id={id}"))?;
+        value["pulled"]
+            .as_u64()
+            .ok_or_else(|| format!("no count in {value}"))
+    }
+}
+
+/// The JSON body of a response, or why it is not one.
+pub fn json_of(response: &Response) -> Result<Value, String> {
+    serde_json::from_slice(&response.body).map_err(|e| {
+        format!(
+            "expected a JSON body, got status {} and {:?}: {e}",
+            response.status,
+            response.text()
+        )
+    })
+}
+
+/// Percent-encodes everything but unreserved characters and `/`.
+pub fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A label unique within this process, for `id=` parameters and paths.
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_must_be_plain_http_host_and_port() {
+        assert!(Target::from_url("http://127.0.0.1:8000").is_ok());
+        assert!(Target::from_url("http://127.0.0.1:8000/").is_ok());
+        assert!(Target::from_url("https://127.0.0.1:8000").is_err());
+        assert!(Target::from_url("http://127.0.0.1:8000/path").is_err());
+        assert!(Target::from_url("127.0.0.1:8000").is_err());
+    }
+}
