@@ -85,6 +85,8 @@ wire_tests! {
     a_body_too_big_to_drain_closes_with_notice,
     continue_goes_out_only_when_the_app_reads,
     expect_on_http10_is_ignored,
+    unknown_expectations_get_417,
+    head_announces_the_length_a_get_would,
     rejections_are_short_plain_and_close,
     corpus_request_line,
     corpus_headers,

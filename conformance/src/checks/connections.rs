@@ -141,6 +141,18 @@ fn expect_on_http10_is_ignored(target: &Target) -> Outcome {
     })
 }
 
+fn unknown_expectations_get_417(target: &Target) -> Outcome {
+    let path = crate::target::unique("/conn/expect-unknown");
+    let response = target.exchange(
+        format!("POST {path} HTTP/1.1\r\nHost: c\r\nExpect: fly\r\nContent-Length: 2\r\n\r\nhi")
+            .as_bytes(),
+    );
+    expect_status(&response, 417)?;
+    ensure(target.seen(&path)? == 0, || {
+        "the app ran for an unmet expectation".into()
+    })
+}
+
 /// The connection checks.
 pub const CHECKS: &[Check] = &[
     Check {
@@ -177,6 +189,11 @@ pub const CHECKS: &[Check] = &[
         name: "continue_goes_out_only_when_the_app_reads",
         rules: &["CONN-9", "CONN-10", "CONN-12"],
         run: continue_goes_out_only_when_the_app_reads,
+    },
+    Check {
+        name: "unknown_expectations_get_417",
+        rules: &["REQ-23"],
+        run: unknown_expectations_get_417,
     },
     Check {
         name: "expect_on_http10_is_ignored",

@@ -304,6 +304,17 @@ fn date_is_added_and_the_apps_is_kept(target: &Target) -> Outcome {
     )
 }
 
+fn head_announces_the_length_a_get_would(target: &Target) -> Outcome {
+    let head = target.exchange(b"HEAD /fixture/known-length HTTP/1.1\r\nHost: c\r\n\r\n");
+    expect_status(&head, 200)?;
+    ensure(head.header("content-length") == Some("5"), || {
+        format!(
+            "HEAD announced Content-Length {:?}, GET sends 5",
+            head.header("content-length")
+        )
+    })
+}
+
 /// The response checks.
 pub const CHECKS: &[Check] = &[
     Check {
@@ -385,6 +396,11 @@ pub const CHECKS: &[Check] = &[
         name: "head_has_no_body_and_keeps_the_connection",
         rules: &["FRAME-10"],
         run: head_has_no_body_and_keeps_the_connection,
+    },
+    Check {
+        name: "head_announces_the_length_a_get_would",
+        rules: &["FRAME-11"],
+        run: head_announces_the_length_a_get_would,
     },
     Check {
         name: "no_content_and_not_modified_carry_nothing",
