@@ -24,7 +24,8 @@ pub(crate) fn build_environ(
     environ.version = head.version;
     environ.headers = without_underscored_names(head.headers);
     environ.remote_addr = Some(peer);
-    environ.content_length = match head.framing {
+    let framing = head.framing;
+    environ.content_length = match framing {
         BodyFraming::Length(n) => Some(n),
         BodyFraming::None | BodyFraming::Chunked => None,
     };
@@ -55,7 +56,11 @@ pub(crate) fn build_environ(
             }
         }
     }
-    environ.input = Input::new(BufReader::new(body));
+    environ.input = match framing {
+        // Most requests have no body: no reader, no buffer.
+        BodyFraming::None | BodyFraming::Length(0) => Input::empty(),
+        BodyFraming::Length(_) | BodyFraming::Chunked => Input::new(BufReader::new(body)),
+    };
     environ.errors = Errors::new(LogLines::default());
     Ok(environ)
 }

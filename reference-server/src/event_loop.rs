@@ -37,8 +37,9 @@ enum Slot {
         head_started: Option<Instant>,
         idle_since: Instant,
     },
-    /// With a worker, serving the request named (method and target).
-    Busy(String),
+    /// With a worker, serving the request named (method and target). `readable`
+    /// records that bytes arrived meanwhile: the edge that announced them is spent.
+    Busy { request: String, readable: bool },
     /// Being closed: read and drop what comes until EOF or the deadline.
     Lingering { conn: Connection, until: Instant },
 }
@@ -134,7 +135,7 @@ impl EventLoop {
         self.slots
             .values()
             .filter_map(|s| match s {
-                Slot::Busy(request) => Some(request.clone()),
+                Slot::Busy { request, .. } => Some(request.clone()),
                 _ => None,
             })
             .collect()
@@ -143,7 +144,7 @@ impl EventLoop {
     fn busy_count(&self) -> usize {
         self.slots
             .values()
-            .filter(|s| matches!(s, Slot::Busy(_)))
+            .filter(|s| matches!(s, Slot::Busy { .. }))
             .count()
     }
 
@@ -158,7 +159,7 @@ impl EventLoop {
         let idle: Vec<usize> = self
             .slots
             .iter()
-            .filter(|(_, s)| !matches!(s, Slot::Busy(_)))
+            .filter(|(_, s)| !matches!(s, Slot::Busy { .. }))
             .map(|(t, _)| *t)
             .collect();
         for token in idle {
@@ -211,10 +212,9 @@ impl EventLoop {
         local: std::net::SocketAddr,
     ) -> io::Result<()> {
         stream.set_nonblocking(true)?;
+        // Non-blocking for its whole life: workers wait through `socket_wait` only
+        // when a read or write would block.
         stream.set_nodelay(true)?;
-        // Timeouts apply only while a worker uses the socket in blocking mode.
-        stream.set_read_timeout(Some(self.shared.config.body_read_timeout))?;
-        stream.set_write_timeout(Some(self.shared.config.write_timeout))?;
         let token = self.next_token;
         self.next_token = self.next_token.wrapping_add(1) % (usize::MAX - 16);
         self.poll.registry().register(
@@ -261,7 +261,8 @@ impl EventLoop {
                     }
                 }
             }
-            Some(Slot::Busy(_)) | None => {}
+            Some(Slot::Busy { readable, .. }) => *readable = true,
+            None => {}
         }
     }
 
@@ -277,9 +278,11 @@ impl EventLoop {
             Ok(Parsed::Partial) => {}
             Ok(Parsed::Complete { head, len }) => {
                 let request = format!("{} {}", head.method, head.target);
-                let Some(Slot::Reading { conn, .. }) =
-                    self.slots.insert(token, Slot::Busy(request))
-                else {
+                let busy = Slot::Busy {
+                    request,
+                    readable: false,
+                };
+                let Some(Slot::Reading { conn, .. }) = self.slots.insert(token, busy) else {
                     return;
                 };
                 let job = Job {
@@ -331,6 +334,10 @@ impl EventLoop {
         while let Ok(returned) = self.returns.try_recv() {
             match returned {
                 Returned::KeepAlive(token, conn) => {
+                    let readable = matches!(
+                        self.slots.get(&token),
+                        Some(Slot::Busy { readable: true, .. })
+                    );
                     if self.shared.is_shutting_down() {
                         self.slots.insert(
                             token,
@@ -351,9 +358,11 @@ impl EventLoop {
                             idle_since: Instant::now(),
                         },
                     );
-                    // Bytes may have arrived while the worker had the connection; the
-                    // edge that announced them was ignored then.
-                    self.on_readable(token);
+                    // Bytes that arrived while the worker had the connection raised an
+                    // edge then; read them now. Without one, the socket is drained.
+                    if readable {
+                        self.on_readable(token);
+                    }
                     self.try_dispatch(token);
                 }
                 Returned::Linger(token, conn) => {
@@ -386,7 +395,7 @@ impl EventLoop {
                     now.duration_since(*idle_since) >= config.keep_alive_timeout
                 }
                 Slot::Lingering { until, .. } => now >= *until,
-                Slot::Busy(_) => false,
+                Slot::Busy { .. } => false,
             })
             .map(|(token, _)| *token)
             .collect();

@@ -40,6 +40,7 @@ pub mod http1;
 mod request_body;
 mod response_writer;
 mod server;
+mod socket_wait;
 mod worker;
 
 pub use access_log::AccessLog;

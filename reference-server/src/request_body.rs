@@ -2,12 +2,14 @@
 //! decoding over the bytes already buffered and the socket, the lazy `100 Continue`,
 //! the body limit, and the drain of what the app left unread. No parsing of heads.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use crate::http1::{BodyFraming, ChunkedDecoder, ChunkedLimits};
+use crate::socket_wait;
 
 const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
@@ -37,6 +39,8 @@ pub(crate) struct BodyState {
     response_started: Arc<AtomicBool>,
     read_total: u64,
     max_body: u64,
+    /// How long a read may wait for the client.
+    read_timeout: Duration,
     /// The first error stays: a body that failed once never ends cleanly.
     failed: Option<(io::ErrorKind, String)>,
 }
@@ -48,6 +52,7 @@ impl BodyState {
         framing: BodyFraming,
         expect_continue: bool,
         limits: (u64, ChunkedLimits),
+        read_timeout: Duration,
         response_started: Arc<AtomicBool>,
     ) -> Self {
         let remaining = match framing {
@@ -65,6 +70,7 @@ impl BodyState {
             response_started,
             read_total: 0,
             max_body: limits.0,
+            read_timeout,
             failed: None,
         }
     }
@@ -135,7 +141,7 @@ impl BodyState {
         if self.continue_pending {
             self.continue_pending = false;
             if !self.response_started.load(Ordering::SeqCst) {
-                (&*self.stream).write_all(CONTINUE)?;
+                socket_wait::write_all(&self.stream, CONTINUE, self.read_timeout)?;
             }
         }
         let n = match self.remaining {
@@ -164,7 +170,7 @@ impl BodyState {
             n
         } else {
             // Straight from the socket into the app's buffer: no copy for big bodies.
-            match (&*self.stream).read(&mut out[..want]) {
+            match socket_wait::read(&self.stream, &mut out[..want], self.read_timeout) {
                 Ok(0) => return Err(self.cut_short()),
                 Ok(n) => n,
                 Err(e) => return Err(self.socket_error(e)),
@@ -229,7 +235,7 @@ impl BodyState {
         }
         let start = self.buf.len();
         self.buf.resize(start + 16 * 1024, 0);
-        let read = (&*self.stream).read(&mut self.buf[start..]);
+        let read = socket_wait::read(&self.stream, &mut self.buf[start..], self.read_timeout);
         match read {
             Ok(0) => {
                 self.buf.truncate(start);

@@ -2,10 +2,11 @@
 //! the exchange chose (Content-Length, chunked, close-delimited). It decides no
 //! framing itself; `gateway_spec::server::run` does, by SPEC.md's FRAME rules.
 
-use std::io::{self, Write};
+use std::io;
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use gateway_spec::framing::Framing;
 use gateway_spec::server::Output;
@@ -16,6 +17,7 @@ use crate::config::SERVER_SOFTWARE;
 use crate::date::append_http_date;
 use crate::dispatch::Shared;
 use crate::request_body::{lock, BodyState};
+use crate::socket_wait;
 
 /// Chunks up to this size are copied next to their framing and sent in one write;
 /// larger ones are written on their own to avoid the copy.
@@ -36,6 +38,8 @@ pub(crate) struct WireOutput {
     body: Arc<std::sync::Mutex<BodyState>>,
     /// The drain bound: more unread body than this closes the connection.
     drain_bytes: u64,
+    /// How long a write may make no progress.
+    write_timeout: Duration,
     /// Bytes not yet written: the head, until the first body bytes join it.
     pending: Vec<u8>,
     /// Whether the body goes out chunked.
@@ -62,6 +66,7 @@ impl WireOutput {
             response_started,
             body,
             drain_bytes: shared.config.drain_bytes,
+            write_timeout: shared.config.write_timeout,
             pending: Vec::with_capacity(512),
             chunked: false,
             announced_close: false,
@@ -70,7 +75,7 @@ impl WireOutput {
 
     fn write_pending(&mut self) -> io::Result<()> {
         if !self.pending.is_empty() {
-            (&*self.stream).write_all(&self.pending)?;
+            socket_wait::write_all(&self.stream, &self.pending, self.write_timeout)?;
             self.pending.clear();
         }
         Ok(())
@@ -124,9 +129,9 @@ impl Output for WireOutput {
             return self.write_pending();
         }
         self.write_pending()?;
-        (&*self.stream).write_all(chunk)?;
+        socket_wait::write_all(&self.stream, chunk, self.write_timeout)?;
         if chunked {
-            (&*self.stream).write_all(b"\r\n")?;
+            socket_wait::write_all(&self.stream, b"\r\n", self.write_timeout)?;
         }
         Ok(())
     }

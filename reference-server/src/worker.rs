@@ -17,6 +17,7 @@ use crate::dispatch::{Job, Returned, Shared};
 use crate::http1::{parse_request_head, BodyFraming, Parsed, RequestHead};
 use crate::request_body::{lock, BodyState, RequestBody};
 use crate::response_writer::{error_response, WireOutput};
+use crate::socket_wait;
 
 /// Serves jobs until the queue closes.
 pub(crate) fn run_worker(shared: Arc<Shared>, jobs: Receiver<Job>) {
@@ -41,9 +42,6 @@ fn serve_connection(shared: &Shared, job: Job) {
         mut head,
         mut head_len,
     } = job;
-    if conn.stream.set_nonblocking(false).is_err() {
-        return shared.give_back(Returned::Linger(token, conn));
-    }
     loop {
         conn.buf.drain(..head_len);
         match serve_request(shared, &mut conn, head) {
@@ -56,22 +54,22 @@ fn serve_connection(shared: &Shared, job: Job) {
                 }
                 Ok(Parsed::Partial) => break,
                 Err(e) => {
-                    use std::io::Write;
-                    let _ = (&*conn.stream).write_all(&error_response(e.status(), &e.to_string()));
+                    let response = error_response(e.status(), &e.to_string());
+                    let _ = socket_wait::write_all(
+                        &conn.stream,
+                        &response,
+                        shared.config.write_timeout,
+                    );
                     return linger(shared, token, conn);
                 }
             },
         }
-    }
-    if conn.stream.set_nonblocking(true).is_err() {
-        return linger(shared, token, conn);
     }
     shared.give_back(Returned::KeepAlive(token, conn));
 }
 
 fn linger(shared: &Shared, token: usize, conn: Connection) {
     let _ = conn.stream.shutdown(std::net::Shutdown::Write);
-    let _ = conn.stream.set_nonblocking(true);
     shared.give_back(Returned::Linger(token, conn));
 }
 
@@ -87,12 +85,17 @@ fn serve_request(shared: &Shared, conn: &mut Connection, head: RequestHead) -> A
                 "the request body of {n} bytes exceeds the limit of {} bytes",
                 config.max_body_bytes
             );
-            return reject(conn, StatusCode::PAYLOAD_TOO_LARGE, &message);
+            return reject(shared, conn, StatusCode::PAYLOAD_TOO_LARGE, &message);
         }
     }
-    let request_line = format!("{} {} {:?}", head.method, head.target, head.version);
-    let referer = header_text(&head, http::header::REFERER);
-    let user_agent = header_text(&head, http::header::USER_AGENT);
+    let (method, target) = (head.method.clone(), head.target.clone());
+    // Only the access log needs these; keep the common path free of copies.
+    let logged = shared.access_log.is_on().then(|| {
+        (
+            header_text(&head, http::header::REFERER),
+            header_text(&head, http::header::USER_AGENT),
+        )
+    });
     let (version, keep_alive_asked) = (head.version, head.keep_alive);
 
     let response_started = Arc::new(AtomicBool::new(false));
@@ -102,6 +105,7 @@ fn serve_request(shared: &Shared, conn: &mut Connection, head: RequestHead) -> A
         head.framing,
         head.expect_continue,
         (config.max_body_bytes, config.chunked_limits.clone()),
+        config.body_read_timeout,
         response_started.clone(),
     )));
     let environ = match build_environ(
@@ -112,7 +116,7 @@ fn serve_request(shared: &Shared, conn: &mut Connection, head: RequestHead) -> A
         config.server_name.as_deref(),
     ) {
         Ok(environ) => environ,
-        Err(e) => return reject(conn, StatusCode::BAD_REQUEST, &e.to_string()),
+        Err(e) => return reject(shared, conn, StatusCode::BAD_REQUEST, &e.to_string()),
     };
     let output = WireOutput::new(
         conn.stream.clone(),
@@ -137,19 +141,22 @@ fn serve_request(shared: &Shared, conn: &mut Connection, head: RequestHead) -> A
 
     if let Some(failure) = &outcome.failure {
         match failure {
-            Failure::ClientGone(e) => log::debug!("{request_line}: {failure} ({e})"),
-            _ => log::error!("{request_line}: {failure}"),
+            Failure::ClientGone(_) => log::debug!("{method} {target}: {failure}"),
+            _ => log::error!("{method} {target}: {failure}"),
         }
     }
-    shared.access_log.record(&AccessEntry {
-        peer: conn.peer.ip(),
-        request_line: &request_line,
-        status: outcome.status.map(|s| s.as_u16()),
-        bytes: outcome.body_bytes,
-        referer: referer.as_deref(),
-        user_agent: user_agent.as_deref(),
-        duration: started.elapsed(),
-    });
+    if let Some((referer, user_agent)) = logged {
+        let request_line = format!("{method} {target} {version:?}");
+        shared.access_log.record(&AccessEntry {
+            peer: conn.peer.ip(),
+            request_line: &request_line,
+            status: outcome.status.map(|s| s.as_u16()),
+            bytes: outcome.body_bytes,
+            referer: referer.as_deref(),
+            user_agent: user_agent.as_deref(),
+            duration: started.elapsed(),
+        });
+    }
     if reusable && !shared.is_shutting_down() {
         After::KeepAlive
     } else {
@@ -157,9 +164,9 @@ fn serve_request(shared: &Shared, conn: &mut Connection, head: RequestHead) -> A
     }
 }
 
-fn reject(conn: &Connection, status: StatusCode, message: &str) -> After {
-    use std::io::Write;
-    let _ = (&*conn.stream).write_all(&error_response(status, message));
+fn reject(shared: &Shared, conn: &Connection, status: StatusCode, message: &str) -> After {
+    let response = error_response(status, message);
+    let _ = socket_wait::write_all(&conn.stream, &response, shared.config.write_timeout);
     After::Close
 }
 
