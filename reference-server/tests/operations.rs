@@ -136,3 +136,50 @@ fn the_connection_limit_pauses_accepting_until_a_connection_closes() {
     assert_eq!(third.response("GET").unwrap().text(), "ok");
     server.stop();
 }
+
+#[test]
+fn a_client_that_stops_reading_is_cut_at_the_write_timeout() {
+    let app = |_: Environ, start: StartResponse| -> Result<Body, AppError> {
+        start.call(StatusCode::OK, HeaderMap::new())?;
+        Ok(Body::from_iter(
+            std::iter::repeat_with(|| Ok(Bytes::from(vec![b'y'; 1 << 20]))).take(200),
+        ))
+    };
+    let config = Config {
+        workers: 1,
+        write_timeout: Duration::from_millis(300),
+        ..Config::default()
+    };
+    let server = start_with(app, config);
+    let mut stalled = Reader::new(connect(server.local_addr()));
+    stalled.send(b"GET /big HTTP/1.1\r\nHost: t\r\n\r\n");
+    // Never read: the socket buffers fill, the worker's write makes no progress.
+    // The only worker must come free (the exchange's bounded wait is far above
+    // the 300 ms write timeout, far below the 30 s default).
+    let response = exchange(server.local_addr(), b"GET /small HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(response.status, 200);
+    drop(stalled);
+    server.stop();
+}
+
+#[test]
+fn a_body_that_stops_arriving_fails_the_read_at_the_body_timeout() {
+    let app = |mut environ: Environ, start: StartResponse| -> Result<Body, AppError> {
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut environ.input, &mut body)?;
+        start.call(StatusCode::OK, HeaderMap::new())?;
+        Ok(Body::from(body))
+    };
+    let config = Config {
+        body_read_timeout: Duration::from_millis(300),
+        ..Config::default()
+    };
+    let server = start_with(app, config);
+    let mut reader = Reader::new(connect(server.local_addr()));
+    reader.send(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nab");
+    let response = reader.response("POST").unwrap();
+    assert_eq!(response.status, 500, "the app's read must fail, not hang");
+    assert_eq!(response.header("connection"), Some("close"));
+    assert!(reader.is_closed());
+    server.stop();
+}
