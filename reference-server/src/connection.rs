@@ -4,6 +4,7 @@
 
 use std::io::{self, Read};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 /// How much to ask of the socket at a time while a request head is coming in.
@@ -20,6 +21,9 @@ pub(crate) struct Connection {
     pub(crate) buf: Vec<u8>,
     /// Requests served on this connection so far.
     pub(crate) served: u64,
+    /// Set by the I/O thread when bytes arrive while a worker has the connection;
+    /// shared so that a worker handing it back knows whether to wake the I/O thread.
+    pub(crate) readable_while_busy: Arc<AtomicBool>,
 }
 
 /// What a non-blocking read found.
@@ -41,6 +45,7 @@ impl Connection {
             local,
             buf: Vec::new(),
             served: 0,
+            readable_while_busy: Arc::new(AtomicBool::new(false)),
         }
     }
 

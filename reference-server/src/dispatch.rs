@@ -2,7 +2,7 @@
 //! the workers through a bounded queue (full: 503 at once), connections come back
 //! through a channel and a wake-up of the event loop. No HTTP is parsed here.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crossbeam_channel::{Sender, TrySendError};
@@ -50,9 +50,28 @@ impl Shared {
         self.shutting_down.load(Ordering::SeqCst)
     }
 
-    /// Gives a connection back to the I/O thread and wakes it.
+    /// Gives a connection back to the I/O thread.
+    ///
+    /// Without waking it: the I/O thread takes returned connections after every
+    /// batch of events, and at least every tick. A request arriving on the
+    /// connection meanwhile raises an event that is remembered for the connection
+    /// until it is taken back, so nothing is lost, and the common keep-alive
+    /// request costs no wake-up. During a graceful stop the I/O thread is woken,
+    /// since it waits for in-flight requests to end.
     pub(crate) fn give_back(&self, returned: Returned) {
-        if self.returns.send(returned).is_ok() {
+        let readable = match &returned {
+            Returned::KeepAlive(_, conn) | Returned::Linger(_, conn) => {
+                conn.readable_while_busy.clone()
+            }
+        };
+        if self.returns.send(returned).is_err() {
+            return;
+        }
+        // Pairs with the fence in the event loop: if an event for this connection
+        // was handled before the connection was queued back, the I/O thread may be
+        // asleep with it unnoticed, so wake it.
+        fence(Ordering::SeqCst);
+        if readable.load(Ordering::SeqCst) || self.is_shutting_down() {
             let _ = self.waker.wake();
         }
     }

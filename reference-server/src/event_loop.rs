@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 use std::net::TcpListener;
 use std::os::fd::AsRawFd;
+use std::sync::atomic::{fence, AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -38,8 +39,12 @@ enum Slot {
         idle_since: Instant,
     },
     /// With a worker, serving the request named (method and target). `readable`
-    /// records that bytes arrived meanwhile: the edge that announced them is spent.
-    Busy { request: String, readable: bool },
+    /// (the connection's own flag) records that bytes arrived meanwhile: the edge
+    /// that announced them is spent.
+    Busy {
+        request: String,
+        readable: Arc<AtomicBool>,
+    },
     /// Being closed: read and drop what comes until EOF or the deadline.
     Lingering { conn: Connection, until: Instant },
 }
@@ -261,7 +266,12 @@ impl EventLoop {
                     }
                 }
             }
-            Some(Slot::Busy { readable, .. }) => *readable = true,
+            Some(Slot::Busy { readable, .. }) => {
+                readable.store(true, Ordering::SeqCst);
+                // Pairs with the fence in Shared::give_back: either the worker sees
+                // this flag, or this thread sees the returned connection.
+                fence(Ordering::SeqCst);
+            }
             None => {}
         }
     }
@@ -280,7 +290,7 @@ impl EventLoop {
                 let request = format!("{} {}", head.method, head.target);
                 let busy = Slot::Busy {
                     request,
-                    readable: false,
+                    readable: conn.readable_while_busy.clone(),
                 };
                 let Some(Slot::Reading { conn, .. }) = self.slots.insert(token, busy) else {
                     return;
@@ -334,10 +344,7 @@ impl EventLoop {
         while let Ok(returned) = self.returns.try_recv() {
             match returned {
                 Returned::KeepAlive(token, conn) => {
-                    let readable = matches!(
-                        self.slots.get(&token),
-                        Some(Slot::Busy { readable: true, .. })
-                    );
+                    let readable = conn.readable_while_busy.swap(false, Ordering::SeqCst);
                     if self.shared.is_shutting_down() {
                         self.slots.insert(
                             token,

@@ -156,7 +156,10 @@ fn a_client_that_stops_reading_is_cut_at_the_write_timeout() {
     // Never read: the socket buffers fill, the worker's write makes no progress.
     // The only worker must come free (the exchange's bounded wait is far above
     // the 300 ms write timeout, far below the 30 s default).
-    let response = exchange(server.local_addr(), b"GET /small HTTP/1.1\r\nHost: t\r\n\r\n");
+    let response = exchange(
+        server.local_addr(),
+        b"GET /small HTTP/1.1\r\nHost: t\r\n\r\n",
+    );
     assert_eq!(response.status, 200);
     drop(stalled);
     server.stop();
