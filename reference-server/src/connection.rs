@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 /// How much to ask of the socket at a time while a request head is coming in.
-pub(crate) const READ_CHUNK: usize = 8 * 1024;
+pub(crate) const READ_CHUNK: usize = 16 * 1024;
 
 /// A client connection.
 #[derive(Debug)]
@@ -50,47 +50,40 @@ impl Connection {
     }
 
     /// Reads what the socket holds, at most `limit` bytes in the buffer in total,
-    /// without blocking. A short read means the socket is drained for now: with
-    /// edge-triggered polling, bytes that arrive later raise a new event.
-    pub(crate) fn read_available(&mut self, limit: usize) -> io::Result<ReadResult> {
+    /// without blocking, through `scratch` (the I/O thread's one read buffer, so
+    /// that no per-connection buffer is zeroed on every read). A short read means
+    /// the socket is drained for now: with edge-triggered polling, bytes that
+    /// arrive later raise a new event.
+    pub(crate) fn read_available(
+        &mut self,
+        scratch: &mut [u8],
+        limit: usize,
+    ) -> io::Result<ReadResult> {
         let mut got_any = false;
         loop {
-            let room = limit.saturating_sub(self.buf.len()).min(READ_CHUNK);
+            let room = limit.saturating_sub(self.buf.len()).min(scratch.len());
             if room == 0 {
                 return Ok(ReadResult::Data);
             }
-            let start = self.buf.len();
-            self.buf.resize(start + room, 0);
-            let read = (&*self.stream).read(&mut self.buf[start..]);
-            match read {
-                Ok(0) => {
-                    self.buf.truncate(start);
-                    return Ok(if got_any {
-                        ReadResult::Data
-                    } else {
-                        ReadResult::Closed
-                    });
-                }
+            match (&*self.stream).read(&mut scratch[..room]) {
+                Ok(0) if got_any => return Ok(ReadResult::Data),
+                Ok(0) => return Ok(ReadResult::Closed),
                 Ok(n) => {
-                    self.buf.truncate(start + n);
+                    self.buf.extend_from_slice(&scratch[..n]);
                     got_any = true;
                     if n < room {
                         return Ok(ReadResult::Data);
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.buf.truncate(start);
                     return Ok(if got_any {
                         ReadResult::Data
                     } else {
                         ReadResult::WouldBlock
                     });
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => self.buf.truncate(start),
-                Err(e) => {
-                    self.buf.truncate(start);
-                    return Err(e);
-                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
             }
         }
     }

@@ -14,7 +14,7 @@ use crossbeam_channel::{Receiver, Sender};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
-use crate::connection::{Connection, ReadResult};
+use crate::connection::{Connection, ReadResult, READ_CHUNK};
 use crate::dispatch::{dispatch, Job, Returned, Shared};
 use crate::http1::{parse_request_head, Parsed};
 use crate::response_writer::error_response;
@@ -60,6 +60,8 @@ pub(crate) struct EventLoop {
     shared: Arc<Shared>,
     accept_paused_until: Option<Instant>,
     last_sweep: Instant,
+    /// The one buffer every read of the I/O thread goes through.
+    scratch: Vec<u8>,
 }
 
 /// How the loop ended.
@@ -92,6 +94,7 @@ impl EventLoop {
             shared,
             accept_paused_until: None,
             last_sweep: Instant::now(),
+            scratch: vec![0; READ_CHUNK],
         })
     }
 
@@ -246,7 +249,7 @@ impl EventLoop {
         match self.slots.get_mut(&token) {
             Some(Slot::Reading {
                 conn, head_started, ..
-            }) => match conn.read_available(limit) {
+            }) => match conn.read_available(&mut self.scratch, limit) {
                 Ok(ReadResult::Data) => {
                     head_started.get_or_insert_with(Instant::now);
                     self.try_dispatch(token);
