@@ -102,6 +102,8 @@ pub enum AppChoice {
     Demo,
     /// Hello world only, for benchmarks.
     Hello,
+    /// The conformance kit's fixture app (echo and misbehaving routes).
+    Fixture,
 }
 
 impl Cli {

@@ -25,6 +25,12 @@ fn main() -> ExitCode {
         .filter_level(cli.log_level)
         .format_target(false)
         .init();
+    // An app's panic is caught, answered and logged by the server; the default
+    // hook would also print it, with a backtrace when RUST_BACKTRACE is set, and
+    // symbolising one holds a worker for a long time.
+    std::panic::set_hook(Box::new(|info| {
+        log::debug!("panic: {info}");
+    }));
     match run(&cli) {
         Ok(code) => code,
         Err(message) => {
@@ -48,6 +54,7 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
     let handle = match cli.app {
         AppChoice::Demo => server.spawn(DemoApp::new(cli.upload_dir.clone(), cli.max_upload_size)),
         AppChoice::Hello => server.spawn(hello),
+        AppChoice::Fixture => server.spawn(fixtures::FixtureApp::new()),
     }
     .map_err(|e| e.to_string())?;
     log::info!(

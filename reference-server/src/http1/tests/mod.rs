@@ -5,3 +5,4 @@ mod chunked_props;
 mod chunked_table;
 mod head_props;
 mod head_table;
+mod mutations;

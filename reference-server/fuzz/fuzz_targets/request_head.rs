@@ -1,0 +1,41 @@
+//! Fuzz target: `parse_request_head` with default limits on arbitrary bytes, whole and as prefixes.
+//! A prefix must be Partial or carry the whole input's error; a complete head must not change as bytes arrive.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use reference_server::http1::{parse_request_head, HeadLimits, Parsed};
+use reference_server_fuzz::{fingerprint, split_points, timed};
+
+fuzz_target!(|data: &[u8]| timed(data.len(), || check(data)));
+
+/// Parses `data` whole and as prefixes, and compares the verdicts.
+fn check(data: &[u8]) {
+    let limits = HeadLimits::default();
+    let whole = parse_request_head(data, &limits);
+
+    // Two reads before the whole input arrived, cut where the input's fingerprint says.
+    let mut cuts = split_points(fingerprint(data), data.len(), 2);
+    if let Ok(Parsed::Complete { len, .. }) = &whole {
+        assert!(
+            *len > 0 && *len <= data.len(),
+            "head length {len} out of bounds"
+        );
+        // The exact end of the head and one byte short of it are the interesting prefixes.
+        cuts.extend([*len, *len - 1]);
+    }
+    for cut in cuts {
+        let prefix = parse_request_head(&data[..cut], &limits);
+        match &whole {
+            Ok(Parsed::Complete { len, .. }) if cut >= *len => {
+                assert_eq!(prefix, whole, "prefix of {cut} bytes")
+            }
+            Ok(Parsed::Complete { .. }) | Ok(Parsed::Partial) => {
+                assert_eq!(prefix, Ok(Parsed::Partial), "prefix of {cut} bytes")
+            }
+            Err(_) => assert!(
+                prefix == Ok(Parsed::Partial) || prefix == whole,
+                "prefix of {cut} bytes gives {prefix:?} but the whole input gives {whole:?}"
+            ),
+        }
+    }
+}
