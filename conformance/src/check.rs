@@ -28,7 +28,8 @@ impl fmt::Display for Verdict {
     }
 }
 
-/// The result type of a check body: `Err` carries the failure message.
+/// The result type of a check body: `Err` carries the failure message; a message
+/// starting with `skip: ` means the check could not conclude against this target.
 pub type Outcome = Result<(), String>;
 
 /// One check.
@@ -47,7 +48,10 @@ impl Check {
     pub fn judge(&self, target: &Target) -> Verdict {
         match std::panic::catch_unwind(|| (self.run)(target)) {
             Ok(Ok(())) => Verdict::Pass,
-            Ok(Err(why)) => Verdict::Fail(why),
+            Ok(Err(why)) => match why.strip_prefix("skip: ") {
+                Some(reason) => Verdict::Skip(reason.to_owned()),
+                None => Verdict::Fail(why),
+            },
             Err(panic) => Verdict::Fail(
                 panic
                     .downcast_ref::<String>()

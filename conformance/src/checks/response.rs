@@ -1,6 +1,7 @@
 //! Checks of the response (SPEC.md sections 8 to 11.2): when headers go out, what
 //! the app may and may not set, and how the server frames each kind of body.
 
+use std::io::Read;
 use std::time::Duration;
 
 use crate::check::{ensure, expect_sane_framing, expect_status, Check, Outcome};
@@ -137,20 +138,33 @@ fn chunks_go_out_before_the_next_is_pulled(target: &Target) -> Outcome {
     let mut seen = Vec::new();
     let mut buf = [0u8; 1024];
     while !String::from_utf8_lossy(&seen).contains("aaaaa") {
-        let n = std::io::Read::read(&mut reader.stream, &mut buf).map_err(|e| e.to_string())?;
+        let n = reader.stream.read(&mut buf).map_err(|e| e.to_string())?;
         ensure(n > 0, || {
             "the connection closed before the first chunk".into()
         })?;
         seen.extend_from_slice(&buf[..n]);
     }
     let pulled = target.pulled(&id)?;
+    // A server that serves one connection at a time answers the counter only
+    // after the stream ended: then nothing can be concluded from it.
+    reader
+        .stream
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .map_err(|e| e.to_string())?;
+    let mut rest = Vec::new();
+    let _ = reader.stream.read_to_end(&mut rest);
+    seen.extend_from_slice(&rest);
+    if seen.ends_with(b"0\r\n\r\n") && pulled >= 4 {
+        return Err(SKIP.to_owned());
+    }
     ensure(pulled < 4, || {
         format!("the first chunk arrived only after all {pulled} chunks were pulled")
-    })?;
-    drop(reader);
-    std::thread::sleep(Duration::from_millis(10));
-    Ok(())
+    })
 }
+
+/// The message of a check that could not conclude (see `Check::judge`).
+const SKIP: &str = "skip: the server answered the pull counter only after the stream ended \
+                    (one connection at a time), so the order cannot be observed";
 
 fn app_content_length_is_honoured_exactly(target: &Target) -> Outcome {
     let response = get_on(target, "/fixture/status?code=200&header=Content-Length:1");
