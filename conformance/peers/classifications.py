@@ -105,6 +105,11 @@ RULES = [
          "the expectation fails five MUST rules it does not break. "
          "`unknown_expectations_get_417` already observes REQ-23 correctly as a warning.",
          check="^corpus_headers$", case=r"^headers/020-"),
+    rule({"wsgiref"}, PEER, "Given one empty line before the request line, wsgiref "
+         "closes the connection without any response; RFC 9112 §2.2 asks a server to "
+         "ignore at least one such line, and otherwise a 400 is due (the case accepts "
+         "either), never silence.",
+         case=r"^request-line/016-", why="missing"),
     rule(ALL, SUITE, "The case wants one leading empty line ignored (RFC 9112 §2.2: "
          "SHOULD; SPEC REQ-6: MAY, review), but the `request-line` group charges its "
          "failure to REQ-1/2/4/5/7 (MUST). wsgiref closes without answering.",
