@@ -21,6 +21,9 @@ pub(crate) struct Connection {
     pub(crate) buf: Vec<u8>,
     /// Requests served on this connection so far.
     pub(crate) served: u64,
+    /// The client closed its sending side: once what it sent is answered, the
+    /// connection ends.
+    pub(crate) peer_closed: bool,
     /// Set by the I/O thread when bytes arrive while a worker has the connection;
     /// shared so that a worker handing it back knows whether to wake the I/O thread.
     pub(crate) readable_while_busy: Arc<AtomicBool>,
@@ -31,6 +34,8 @@ pub(crate) struct Connection {
 pub(crate) enum ReadResult {
     /// New bytes are in the buffer (maybe more wait in the socket).
     Data,
+    /// New bytes are in the buffer, and then the client closed its side.
+    DataThenEof,
     /// Nothing to read now.
     WouldBlock,
     /// The client closed its side.
@@ -45,19 +50,25 @@ impl Connection {
             local,
             buf: Vec::new(),
             served: 0,
+            peer_closed: false,
             readable_while_busy: Arc::new(AtomicBool::new(false)),
         }
     }
 
     /// Reads what the socket holds, at most `limit` bytes in the buffer in total,
     /// without blocking, through `scratch` (the I/O thread's one read buffer, so
-    /// that no per-connection buffer is zeroed on every read). A short read means
-    /// the socket is drained for now: with edge-triggered polling, bytes that
-    /// arrive later raise a new event.
+    /// that no per-connection buffer is zeroed on every read).
+    ///
+    /// Without `drain`, a short read ends the reading: with edge-triggered polling,
+    /// bytes that arrive later raise a new event. With `drain` (the event said the
+    /// client closed its side, or no event will come), it reads until the socket
+    /// would block or ends, because an end that came with the last bytes raises no
+    /// edge of its own.
     pub(crate) fn read_available(
         &mut self,
         scratch: &mut [u8],
         limit: usize,
+        drain: bool,
     ) -> io::Result<ReadResult> {
         let mut got_any = false;
         loop {
@@ -66,12 +77,18 @@ impl Connection {
                 return Ok(ReadResult::Data);
             }
             match (&*self.stream).read(&mut scratch[..room]) {
-                Ok(0) if got_any => return Ok(ReadResult::Data),
-                Ok(0) => return Ok(ReadResult::Closed),
+                Ok(0) if got_any => {
+                    self.peer_closed = true;
+                    return Ok(ReadResult::DataThenEof);
+                }
+                Ok(0) => {
+                    self.peer_closed = true;
+                    return Ok(ReadResult::Closed);
+                }
                 Ok(n) => {
                     self.buf.extend_from_slice(&scratch[..n]);
                     got_any = true;
-                    if n < room {
+                    if n < room && !drain {
                         return Ok(ReadResult::Data);
                     }
                 }

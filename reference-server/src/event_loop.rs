@@ -115,7 +115,11 @@ impl EventLoop {
                 match event.token() {
                     LISTENER => self.accept_all(),
                     WAKER => {}
-                    Token(token) => self.on_readable(token),
+                    // An end of input that came with the last bytes raises no edge of
+                    // its own: when the event reports it, read to the end.
+                    Token(token) => {
+                        self.on_readable(token, event.is_read_closed() || event.is_error())
+                    }
                 }
             }
             self.take_returned();
@@ -240,17 +244,17 @@ impl EventLoop {
             },
         );
         // The client may have sent its request with the handshake.
-        self.on_readable(token);
+        self.on_readable(token, false);
         Ok(())
     }
 
-    fn on_readable(&mut self, token: usize) {
+    fn on_readable(&mut self, token: usize, drain: bool) {
         let limit = self.shared.config.head_limits.max_head_bytes + 1;
         match self.slots.get_mut(&token) {
             Some(Slot::Reading {
                 conn, head_started, ..
-            }) => match conn.read_available(&mut self.scratch, limit) {
-                Ok(ReadResult::Data) => {
+            }) => match conn.read_available(&mut self.scratch, limit, drain) {
+                Ok(ReadResult::Data | ReadResult::DataThenEof) => {
                     head_started.get_or_insert_with(Instant::now);
                     self.try_dispatch(token);
                 }
@@ -288,6 +292,8 @@ impl EventLoop {
             return;
         }
         match parse_request_head(&conn.buf, &self.shared.config.head_limits) {
+            // The rest of the head will never come.
+            Ok(Parsed::Partial) if conn.peer_closed => self.close(token),
             Ok(Parsed::Partial) => {}
             Ok(Parsed::Complete { head, len }) => {
                 let request = format!("{} {}", head.method, head.target);
@@ -340,7 +346,7 @@ impl EventLoop {
                 until: Instant::now() + LINGER,
             },
         );
-        self.on_readable(token);
+        self.on_readable(token, true);
     }
 
     fn take_returned(&mut self) {
@@ -371,9 +377,15 @@ impl EventLoop {
                     // Bytes that arrived while the worker had the connection raised an
                     // edge then; read them now. Without one, the socket is drained.
                     if readable {
-                        self.on_readable(token);
+                        self.on_readable(token, true);
                     }
-                    self.try_dispatch(token);
+                    if matches!(self.slots.get(&token), Some(Slot::Reading { conn, .. }) if conn.peer_closed && conn.buf.is_empty())
+                    {
+                        // The client closed its side and everything it sent is answered.
+                        self.close(token);
+                    } else {
+                        self.try_dispatch(token);
+                    }
                 }
                 Returned::Linger(token, conn) => {
                     self.slots.insert(
@@ -383,7 +395,7 @@ impl EventLoop {
                             until: Instant::now() + LINGER,
                         },
                     );
-                    self.on_readable(token);
+                    self.on_readable(token, true);
                 }
             }
         }

@@ -379,3 +379,31 @@ fn graceful_stop_finishes_in_flight_requests_and_refuses_new_ones() {
         "no new connections after the stop"
     );
 }
+
+#[test]
+fn a_partial_head_followed_by_the_clients_close_is_closed_at_once() {
+    // The end of input arrives with the last bytes, in one edge: the server must
+    // still notice it, or the socket stays in CLOSE-WAIT until the head deadline.
+    let server = start(TestApp::default());
+    for _ in 0..20 {
+        let mut reader = Reader::new(connect(server.local_addr()));
+        reader.send(b"GET /half HTTP/1.1\r\nHost: t\r\n");
+        reader.stream.shutdown(std::net::Shutdown::Write).unwrap();
+        assert!(
+            reader.is_closed(),
+            "the server kept a half-closed connection open"
+        );
+    }
+    server.stop();
+}
+
+#[test]
+fn a_request_followed_by_a_half_close_is_answered_then_closed() {
+    let server = start(TestApp::default());
+    let mut reader = Reader::new(connect(server.local_addr()));
+    reader.send(b"GET /last HTTP/1.1\r\nHost: t\r\n\r\n");
+    reader.stream.shutdown(std::net::Shutdown::Write).unwrap();
+    assert_eq!(reader.response("GET").unwrap().text(), "Hello, /last");
+    assert!(reader.is_closed());
+    server.stop();
+}
