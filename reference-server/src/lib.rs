@@ -3,7 +3,7 @@
 //!
 //! # The path of a request
 //!
-//! 1. [`event_loop`](crate) (one I/O thread, on `mio`) accepts connections and holds
+//! 1. `event_loop` (one I/O thread, on `mio`) accepts connections and holds
 //!    idle keep-alive connections and partly received request heads: slow or idle
 //!    clients cost a file descriptor and a buffer, never a thread.
 //! 2. [`http1`] parses each head strictly; a bad one gets its 4xx/5xx at once.
@@ -11,8 +11,11 @@
 //!    full queue answers 503 at once.
 //! 4. `worker` runs the request's life: `build_environ`, the app through
 //!    [`gateway_spec::server::run`], the body through `request_body`, the response
-//!    through `response_writer`; then it drains what the app left unread and gives
-//!    the connection back.
+//!    through `response_writer` (waiting in `socket_wait` only when a socket would
+//!    block); then it drains what the app left unread and gives the connection back.
+//!
+//! Every limit and timeout is in [`config`]; the demo app of `gateway-serve` is
+//! [`demo`]; `connection`, `date` and `access_log` are the supporting pieces.
 //!
 //! ```no_run
 //! use gateway_spec::{Body, Environ, StartResponse};
