@@ -87,6 +87,7 @@ wire_tests! {
     a_body_too_big_to_drain_closes_with_notice,
     continue_goes_out_only_when_the_app_reads,
     expect_on_http10_is_ignored,
+    half_closed_clients_get_answers_then_the_close,
     unknown_expectations_get_417,
     head_announces_the_length_a_get_would,
     rejections_are_short_plain_and_close,

@@ -153,6 +153,32 @@ fn unknown_expectations_get_417(target: &Target) -> Outcome {
     })
 }
 
+fn half_closed_clients_get_answers_then_the_close(target: &Target) -> Outcome {
+    let mut reader = target.reader();
+    reader.send(b"GET /conn/half-closed HTTP/1.1\r\nHost: c\r\n\r\n");
+    reader
+        .stream
+        .shutdown(std::net::Shutdown::Write)
+        .map_err(|e| e.to_string())?;
+    let response = reader
+        .response("GET")
+        .ok_or("no answer to a request sent before a half-close")?;
+    expect_status(&response, 200)?;
+    ensure(reader.is_closed(), || {
+        "the connection stayed open after the answer".into()
+    })?;
+
+    let mut reader = target.reader();
+    reader.send(b"GET /conn/half-head HTTP/1.1\r\nHost: c\r\n");
+    reader
+        .stream
+        .shutdown(std::net::Shutdown::Write)
+        .map_err(|e| e.to_string())?;
+    ensure(reader.is_closed(), || {
+        "a connection whose client half-closed mid-head stayed open".into()
+    })
+}
+
 /// The connection checks.
 pub const CHECKS: &[Check] = &[
     Check {
@@ -194,6 +220,11 @@ pub const CHECKS: &[Check] = &[
         name: "unknown_expectations_get_417",
         rules: &["REQ-23"],
         run: unknown_expectations_get_417,
+    },
+    Check {
+        name: "half_closed_clients_get_answers_then_the_close",
+        rules: &["CONN-15"],
+        run: half_closed_clients_get_answers_then_the_close,
     },
     Check {
         name: "expect_on_http10_is_ignored",
