@@ -2,7 +2,7 @@
 //! the exchange chose (Content-Length, chunked, close-delimited). It decides no
 //! framing itself; `gateway_spec::server::run` does, by SPEC.md's FRAME rules.
 
-use std::io;
+use std::io::{self, IoSlice};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -128,11 +128,16 @@ impl Output for WireOutput {
             }
             return self.write_pending();
         }
-        self.write_pending()?;
-        socket_wait::write_all(&self.stream, chunk, self.write_timeout)?;
-        if chunked {
-            socket_wait::write_all(&self.stream, b"\r\n", self.write_timeout)?;
-        }
+        // A large chunk goes out with what precedes it (the head, the chunk size)
+        // and its CRLF in one vectored write, without copying it.
+        let trailer: &[u8] = if chunked { b"\r\n" } else { b"" };
+        let mut slices = [
+            IoSlice::new(&self.pending),
+            IoSlice::new(chunk),
+            IoSlice::new(trailer),
+        ];
+        socket_wait::write_all_vectored(&self.stream, &mut slices, self.write_timeout)?;
+        self.pending.clear();
         Ok(())
     }
 

@@ -3,7 +3,7 @@
 //! common path costs no mode switch. Nothing here knows HTTP.
 
 use std::cell::RefCell;
-use std::io::{self, Read, Write};
+use std::io::{self, IoSlice, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
@@ -66,6 +66,32 @@ pub(crate) fn write_all(stream: &TcpStream, mut buf: &[u8], timeout: Duration) -
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => {
                 buf = &buf[n..];
+                deadline = Instant::now() + timeout;
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                wait(stream, Interest::WRITABLE, deadline)?;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Writes all of `slices` with as few system calls as the socket allows (one in
+/// the common case); fails when no progress is made for `timeout`.
+pub(crate) fn write_all_vectored(
+    stream: &TcpStream,
+    mut slices: &mut [IoSlice<'_>],
+    timeout: Duration,
+) -> io::Result<()> {
+    let mut deadline = Instant::now() + timeout;
+    IoSlice::advance_slices(&mut slices, 0);
+    while !slices.is_empty() {
+        match (&*stream).write_vectored(slices) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                IoSlice::advance_slices(&mut slices, n);
                 deadline = Instant::now() + timeout;
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
