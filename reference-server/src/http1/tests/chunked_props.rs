@@ -3,33 +3,8 @@
 
 use proptest::prelude::*;
 
-use crate::http1::{ChunkedDecoder, ChunkedError, ChunkedLimits};
-
-/// What decoding produced: the body bytes, and where the body ended or why it was refused.
-type Verdict = (Vec<u8>, Result<usize, ChunkedError>);
-
-/// Feeds `input` in pieces cut at `cuts`, calling `decode` until each piece is used up.
-fn decode_in_pieces(input: &[u8], cuts: &[usize], limits: &ChunkedLimits) -> Verdict {
-    let mut bounds: Vec<usize> = cuts.iter().map(|&c| c.min(input.len())).collect();
-    bounds.push(input.len());
-    bounds.sort_unstable();
-    let mut decoder = ChunkedDecoder::new(limits.clone());
-    let (mut body, mut offset) = (Vec::new(), 0);
-    for end in bounds {
-        while offset < end && !decoder.is_done() {
-            match decoder.decode(&input[offset..end]) {
-                Ok(step) => {
-                    assert!(step.consumed > 0, "no progress at {offset}");
-                    body.extend_from_slice(&input[offset..end][step.data]);
-                    offset += step.consumed;
-                }
-                Err(error) => return (body, Err(error)),
-            }
-        }
-    }
-    let verdict = decoder.finish().map(|()| offset);
-    (body, verdict)
-}
+use super::splits::decode_in_pieces;
+use crate::http1::ChunkedLimits;
 
 fn limits() -> impl Strategy<Value = ChunkedLimits> {
     prop_oneof![

@@ -6,3 +6,4 @@ mod chunked_table;
 mod head_props;
 mod head_table;
 mod mutations;
+mod splits;

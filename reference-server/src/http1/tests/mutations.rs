@@ -7,10 +7,8 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::http1::{
-    parse_request_head, BodyFraming, ChunkedDecoder, ChunkedError, ChunkedLimits, HeadLimits,
-    Parsed,
-};
+use super::splits::{assert_prefixes_agree, decode_in_pieces};
+use crate::http1::{parse_request_head, BodyFraming, ChunkedLimits, HeadLimits, Parsed};
 
 /// Mutants per corpus case by default: about 2 s in a debug build (1000 take about 3 s).
 const DEFAULT_MUTATIONS_PER_CASE: usize = 600;
@@ -94,77 +92,38 @@ fn mutate(rng: &mut XorShift, bytes: &mut Vec<u8>, other: &[u8]) {
     bytes.truncate(MAX_MUTANT_LEN);
 }
 
-/// Parses `input` whole and as prefixes cut at `cuts` (plus at the end of a complete
-/// head and one byte before): each prefix is Partial or has the whole input's verdict.
-fn check_head_prefixes(input: &[u8], cuts: &mut Vec<usize>) -> Option<(usize, BodyFraming)> {
-    let limits = HeadLimits::default();
-    let whole = parse_request_head(input, &limits);
-    let complete = match &whole {
-        Ok(Parsed::Complete { head, len }) => {
-            assert!(*len > 0 && *len <= input.len(), "head length {len}");
-            cuts.extend([*len, *len - 1]);
-            Some((*len, head.framing))
-        }
-        _ => None,
-    };
-    for &cut in cuts.iter() {
-        let prefix = parse_request_head(&input[..cut], &limits);
-        match complete {
-            Some((len, _)) if cut >= len => assert_eq!(prefix, whole, "prefix of {cut} bytes"),
-            _ if whole.is_ok() => assert_eq!(prefix, Ok(Parsed::Partial), "prefix of {cut} bytes"),
-            _ => assert!(
-                prefix == Ok(Parsed::Partial) || prefix == whole,
-                "prefix of {cut} bytes gives {prefix:?}, whole input {whole:?}"
-            ),
-        }
-    }
-    complete
-}
-
-/// The body bytes, and the offset where the body ended or why it was refused.
-type Verdict = (Vec<u8>, Result<usize, ChunkedError>);
-
-/// Feeds `input` to a fresh decoder in pieces ending at `cuts` (and at the end).
-fn decode_in_pieces(input: &[u8], cuts: &[usize]) -> Verdict {
-    let mut bounds: Vec<usize> = cuts.iter().map(|&c| c.min(input.len())).collect();
-    bounds.push(input.len());
-    bounds.sort_unstable();
-    let mut decoder = ChunkedDecoder::new(ChunkedLimits::default());
-    let (mut body, mut offset) = (Vec::new(), 0);
-    for end in bounds {
-        while offset < end && !decoder.is_done() {
-            let piece = &input[offset..end];
-            match decoder.decode(piece) {
-                Ok(step) => {
-                    assert!(step.consumed > 0, "no progress at offset {offset}");
-                    assert!(step.data.end <= step.consumed && step.consumed <= piece.len());
-                    body.extend_from_slice(&piece[step.data]);
-                    offset += step.consumed;
-                }
-                Err(error) => return (body, Err(error)),
-            }
-        }
-    }
-    (body, decoder.finish().map(|()| offset))
-}
-
 /// Decodes `body` whole, one byte at a time and at `cuts`: all three must agree.
 fn check_chunked_splits(body: &[u8], cuts: &[usize]) {
-    let whole = decode_in_pieces(body, &[]);
+    let limits = ChunkedLimits::default();
+    let whole = decode_in_pieces(body, &[], &limits);
     let every_byte: Vec<usize> = (1..body.len()).collect();
     assert_eq!(
-        decode_in_pieces(body, &every_byte),
+        decode_in_pieces(body, &every_byte, &limits),
         whole,
         "one byte at a time"
     );
-    assert_eq!(decode_in_pieces(body, cuts), whole, "split at {cuts:?}");
+    assert_eq!(
+        decode_in_pieces(body, cuts, &limits),
+        whole,
+        "split at {cuts:?}"
+    );
 }
 
 /// Runs every check on one mutant; says whether its head was complete and whether
 /// a chunked body was decoded.
 fn check_mutant(rng: &mut XorShift, mutant: &[u8]) -> (bool, bool) {
-    let mut cuts: Vec<usize> = (0..3).map(|_| rng.position(mutant.len())).collect();
-    match check_head_prefixes(mutant, &mut cuts) {
+    let cuts: Vec<usize> = (0..3).map(|_| rng.position(mutant.len())).collect();
+    let limits = HeadLimits::default();
+    let complete = match assert_prefixes_agree(mutant, &cuts, &limits) {
+        Ok(Parsed::Complete { head, len }) => {
+            assert!(len > 0 && len <= mutant.len(), "head length {len}");
+            // Right at the end of the head, and one byte before it.
+            let _same = assert_prefixes_agree(mutant, &[len, len - 1], &limits);
+            Some((len, head.framing))
+        }
+        _ => None,
+    };
+    match complete {
         Some((len, BodyFraming::Chunked)) => {
             let body = &mutant[len..];
             let cuts: Vec<usize> = (0..3).map(|_| rng.position(body.len())).collect();
