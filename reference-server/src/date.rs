@@ -8,8 +8,8 @@ thread_local! {
     static CACHED: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
 }
 
-/// Appends the current IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) to `out`.
-pub(crate) fn append_http_date(out: &mut Vec<u8>) {
+/// Calls `use_date` with the current IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
+pub(crate) fn with_http_date<R>(use_date: impl FnOnce(&[u8]) -> R) -> R {
     let now = SystemTime::now();
     let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     CACHED.with(|cached| {
@@ -17,8 +17,8 @@ pub(crate) fn append_http_date(out: &mut Vec<u8>) {
         if cached.0 != secs {
             *cached = (secs, httpdate::fmt_http_date(now));
         }
-        out.extend_from_slice(cached.1.as_bytes());
-    });
+        use_date(cached.1.as_bytes())
+    })
 }
 
 /// The current time in the Common Log Format: `10/Oct/2000:13:55:36 +0000`.
@@ -67,9 +67,8 @@ mod tests {
 
     #[test]
     fn http_date_has_the_fixed_length_form() {
-        let mut out = Vec::new();
-        append_http_date(&mut out);
-        assert_eq!(out.len(), 29);
-        assert!(out.ends_with(b" GMT"));
+        let date = with_http_date(<[u8]>::to_vec);
+        assert_eq!(date.len(), 29);
+        assert!(date.ends_with(b" GMT"));
     }
 }

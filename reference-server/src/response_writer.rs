@@ -14,8 +14,9 @@ use gateway_spec::ResponseHead;
 use http::{StatusCode, Version};
 
 use crate::config::SERVER_SOFTWARE;
-use crate::date::append_http_date;
+use crate::date::with_http_date;
 use crate::dispatch::Shared;
+use crate::http1::{encode_response_head, DefaultHeaders};
 use crate::request_body::{lock, BodyState};
 use crate::socket_wait;
 
@@ -149,37 +150,16 @@ impl Output for WireOutput {
     }
 }
 
-/// Appends the status line and headers of `head`, with `Date` and `Server` added
-/// when the app set none (FRAME-14, FRAME-15), but not the final empty line.
-pub(crate) fn encode_head(out: &mut Vec<u8>, version: Version, head: &ResponseHead, server: bool) {
-    out.extend_from_slice(if version == Version::HTTP_10 {
-        b"HTTP/1.0 "
-    } else {
-        b"HTTP/1.1 "
+/// Appends the head as the wire carries it: the app's status and fields, then Date
+/// and, when enabled, Server.
+fn encode_head(out: &mut Vec<u8>, version: Version, head: &ResponseHead, server: bool) {
+    with_http_date(|date| {
+        let defaults = DefaultHeaders {
+            date: Some(date),
+            server: server.then_some(SERVER_SOFTWARE.as_bytes()),
+        };
+        encode_response_head(out, version, head, defaults);
     });
-    out.extend_from_slice(head.status.as_str().as_bytes());
-    out.push(b' ');
-    for c in head.reason_phrase().chars() {
-        // check_head allowed only U+0000..=U+00FF: one octet each.
-        out.push(c as u32 as u8);
-    }
-    out.extend_from_slice(b"\r\n");
-    for (name, value) in &head.headers {
-        out.extend_from_slice(name.as_str().as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    if !head.headers.contains_key(http::header::DATE) {
-        out.extend_from_slice(b"date: ");
-        append_http_date(out);
-        out.extend_from_slice(b"\r\n");
-    }
-    if server && !head.headers.contains_key(http::header::SERVER) {
-        out.extend_from_slice(b"server: ");
-        out.extend_from_slice(SERVER_SOFTWARE.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
 }
 
 /// A complete short `text/plain` response that closes the connection: what every
