@@ -4,6 +4,7 @@
 use std::fmt;
 
 use fixtures::raw_client::Response;
+use gateway_spec::server::panic_message;
 
 use crate::target::Target;
 
@@ -52,13 +53,7 @@ impl Check {
                 Some(reason) => Verdict::Skip(reason.to_owned()),
                 None => Verdict::Fail(why),
             },
-            Err(panic) => Verdict::Fail(
-                panic
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_else(|| "the check panicked".into()),
-            ),
+            Err(panic) => Verdict::Fail(panic_message(&*panic)),
         }
     }
 }

@@ -117,7 +117,7 @@ impl Target {
         json_of(&self.get(path))
     }
 
-    /// How many times the fixture app ran with PATH_INFO `path`.
+    /// How many times the fixture app ran with PATH_INFO `path` (its latin-1 view).
     pub fn seen(&self, path: &str) -> Result<u64, String> {
         let value = self.get_json(&format!("/fixture/seen?path={}", encode(path)))?;
         value["seen"]
@@ -153,9 +153,16 @@ pub fn json_of(response: &Response) -> Result<Value, String> {
     })
 }
 
-/// Percent-encodes everything but unreserved characters and `/`.
-pub fn encode(text: &str) -> String {
-    text.bytes()
+/// Percent-encodes a PATH_INFO as the fixture's counters expect it: each char of
+/// the latin-1 view is the octet of the same code point; everything but unreserved
+/// characters and `/` is escaped.
+pub fn encode(path_info: &str) -> String {
+    path_info
+        .chars()
+        .flat_map(|c| match u8::try_from(u32::from(c)) {
+            Ok(octet) => vec![octet],
+            Err(_) => c.to_string().into_bytes(),
+        })
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
                 char::from(b).to_string()
@@ -179,6 +186,11 @@ pub fn unique(prefix: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn path_info_chars_encode_as_their_octets() {
+        assert_eq!(encode("/a b\u{e9}\u{ff}"), "/a%20b%E9%FF");
+    }
 
     #[test]
     fn urls_must_be_plain_http_host_and_port() {

@@ -5,6 +5,8 @@ use std::sync::Mutex;
 
 use fixtures::corpus::{corpus_dir, load_dir, AfterLast, Case};
 use fixtures::raw_client::Response;
+use gateway_spec::server::panic_message;
+use gateway_spec::target::{latin1, percent_decode};
 use serde_json::Value;
 
 use crate::check::{ensure, expect_sane_framing, truncate, Check, Outcome};
@@ -104,7 +106,7 @@ pub fn run_group(target: &Target, group: &str) -> Outcome {
         .iter()
         .filter_map(|case| {
             let outcome = std::panic::catch_unwind(|| run_case(target, case))
-                .unwrap_or_else(|panic| Err(panic_text(&*panic)));
+                .unwrap_or_else(|panic| Err(panic_message(&*panic)));
             outcome.err().map(|why| {
                 format!(
                     "{} ({}): {why}\n    request: {:?}",
@@ -125,14 +127,6 @@ pub fn run_group(target: &Target, group: &str) -> Outcome {
     })
 }
 
-fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_else(|| "the case panicked".into())
-}
-
 /// The decoded path of the first request line, when it is in origin-form.
 fn first_path(request: &[u8]) -> Option<String> {
     let line_end = request.windows(2).position(|w| w == b"\r\n")?;
@@ -140,9 +134,7 @@ fn first_path(request: &[u8]) -> Option<String> {
     let target = line.split(' ').nth(1)?;
     let path = target.split('?').next()?;
     // A path too long for a request line of its own cannot be asked about.
-    (path.starts_with('/') && path.len() < 1024)
-        .then(|| gateway_path(path))
-        .flatten()
+    (path.starts_with('/') && path.len() < 1024).then(|| latin1(&percent_decode(path.as_bytes())))
 }
 
 /// The methods of the requests in `request`, in order: the token that starts the
@@ -165,29 +157,6 @@ fn request_methods(request: &[u8]) -> Vec<String> {
         }
     }
     methods
-}
-
-/// Percent-decodes a path to the latin-1 text the fixture's counters use.
-fn gateway_path(path: &str) -> Option<String> {
-    let bytes = path.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%' {
-            if let (Some(h), Some(l)) = (
-                bytes.get(i + 1).and_then(|&b| hex(b)),
-                bytes.get(i + 2).and_then(|&b| hex(b)),
-            ) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    Some(out.iter().map(|&b| char::from(b)).collect())
 }
 
 fn run_case(target: &Target, case: &Case) -> Outcome {

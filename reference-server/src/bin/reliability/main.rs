@@ -74,12 +74,7 @@ fn main() -> ExitCode {
         let started = Instant::now();
         let outcome = std::panic::catch_unwind(|| (scenario.run)(&ctx)).unwrap_or_else(|panic| {
             let mut outcome = scenarios::Outcome::new("the scenario ran to its end");
-            let message = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            outcome.figure("panic", message);
+            outcome.figure("panic", gateway_spec::server::panic_message(&*panic));
             outcome.check("completed", false);
             outcome
         });
