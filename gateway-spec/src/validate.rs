@@ -226,15 +226,12 @@ impl<A: App> App for Validator<A> {
             environ,
             StartResponse::new(call.clone() as Arc<dyn Responder>),
         );
-        let body = {
+        let ignored_headers_sent = {
             let mut state = call.state();
             state.returned = true;
-            match &result {
-                Ok(_) if state.told_headers_sent => Some(()),
-                _ => None,
-            }
+            result.is_ok() && state.told_headers_sent
         };
-        if body.is_some() {
+        if ignored_headers_sent {
             call.violation(
                 rules::ERROR_AFTER_HEADERS,
                 "start_response said the headers already went out, yet the app returned a body instead of its error",
@@ -376,16 +373,17 @@ impl CallChecker {
     }
 
     fn check_head(&self, head: &ResponseHead) {
-        let rule = match check_head(head) {
-            Ok(()) => None,
-            Err(StartResponseError::InformationalStatus(_)) => Some(rules::STATUS_RANGE),
-            Err(StartResponseError::InvalidReason(_)) => Some(rules::REASON_PHRASE),
-            Err(StartResponseError::HopByHopHeader(_)) => Some(rules::HOP_BY_HOP),
-            Err(StartResponseError::InvalidContentLength(_)) => Some(rules::CONTENT_LENGTH_SYNTAX),
-            Err(_) => None,
-        };
-        if let (Some(rule), Err(e)) = (rule, check_head(head)) {
-            self.violation(rule, &e.to_string());
+        if let Err(e) = check_head(head) {
+            let rule = match e {
+                StartResponseError::InformationalStatus(_) => Some(rules::STATUS_RANGE),
+                StartResponseError::InvalidReason(_) => Some(rules::REASON_PHRASE),
+                StartResponseError::HopByHopHeader(_) => Some(rules::HOP_BY_HOP),
+                StartResponseError::InvalidContentLength(_) => Some(rules::CONTENT_LENGTH_SYNTAX),
+                _ => None,
+            };
+            if let Some(rule) = rule {
+                self.violation(rule, &e.to_string());
+            }
         }
         if let Some(name) = head.headers.iter().find_map(|(name, value)| {
             let v = value.as_bytes();

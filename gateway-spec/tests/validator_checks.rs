@@ -301,17 +301,15 @@ fn a_well_formed_environ_passes_the_server_checks() {
 fn a_body_the_server_never_closes_is_reported() {
     let validator = Validator::new(hello as TestApp);
     let report = validator.report();
-    let (start, _) = {
-        // A server that takes the body and leaks it, never closing it.
-        let environ = Environ::new(Method::GET, "/").unwrap();
-        let responder = std::sync::Arc::new(NullResponder);
-        let body = validator
-            .call(environ, StartResponse::new(responder))
-            .unwrap();
-        std::mem::forget(body);
-        ((), ())
-    };
-    let () = start;
+    // A server that takes the body and leaks it, never closing it.
+    let environ = Environ::new(Method::GET, "/").unwrap();
+    let body = validator
+        .call(
+            environ,
+            StartResponse::new(std::sync::Arc::new(NullResponder)),
+        )
+        .unwrap();
+    std::mem::forget(body);
     report.check_bodies_closed();
     assert_eq!(report.rules(), vec![rules::BODY_CLOSED]);
     assert_eq!(report.violations()[0].side, Side::Server);

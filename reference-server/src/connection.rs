@@ -19,8 +19,6 @@ pub(crate) struct Connection {
     /// Bytes received and not yet consumed: a partial head, or what a client
     /// pipelined after the previous request.
     pub(crate) buf: Vec<u8>,
-    /// Requests served on this connection so far.
-    pub(crate) served: u64,
     /// The client closed its sending side: once what it sent is answered, the
     /// connection ends.
     pub(crate) peer_closed: bool,
@@ -49,7 +47,6 @@ impl Connection {
             peer,
             local,
             buf: Vec::new(),
-            served: 0,
             peer_closed: false,
             readable_while_busy: Arc::new(AtomicBool::new(false)),
         }

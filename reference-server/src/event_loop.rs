@@ -339,14 +339,22 @@ impl EventLoop {
         // bytes, which the socket buffer takes at once.
         let _ = (&*conn.stream).write_all(&error_response(status, message));
         let _ = conn.stream.shutdown(std::net::Shutdown::Write);
-        self.slots.insert(
-            token,
-            Slot::Lingering {
-                conn,
-                until: Instant::now() + LINGER,
-            },
-        );
+        self.linger(token, conn, Instant::now() + LINGER);
+    }
+
+    /// Keeps `conn` only to read and drop what the client still sends, until EOF or
+    /// `until`, so that a response already written is not destroyed by a reset.
+    fn linger(&mut self, token: usize, conn: Connection, until: Instant) {
+        self.slots.insert(token, Slot::Lingering { conn, until });
         self.on_readable(token, true);
+    }
+
+    /// Whether the client closed its side and everything it sent is answered.
+    fn finished_by_client(&self, token: usize) -> bool {
+        matches!(
+            self.slots.get(&token),
+            Some(Slot::Reading { conn, .. }) if conn.peer_closed && conn.buf.is_empty()
+        )
     }
 
     fn take_returned(&mut self) {
@@ -355,13 +363,7 @@ impl EventLoop {
                 Returned::KeepAlive(token, conn) => {
                     let readable = conn.readable_while_busy.swap(false, Ordering::SeqCst);
                     if self.shared.is_shutting_down() {
-                        self.slots.insert(
-                            token,
-                            Slot::Lingering {
-                                conn,
-                                until: Instant::now(),
-                            },
-                        );
+                        self.linger(token, conn, Instant::now());
                         self.close(token);
                         continue;
                     }
@@ -379,24 +381,13 @@ impl EventLoop {
                     if readable {
                         self.on_readable(token, true);
                     }
-                    if matches!(self.slots.get(&token), Some(Slot::Reading { conn, .. }) if conn.peer_closed && conn.buf.is_empty())
-                    {
-                        // The client closed its side and everything it sent is answered.
+                    if self.finished_by_client(token) {
                         self.close(token);
                     } else {
                         self.try_dispatch(token);
                     }
                 }
-                Returned::Linger(token, conn) => {
-                    self.slots.insert(
-                        token,
-                        Slot::Lingering {
-                            conn,
-                            until: Instant::now() + LINGER,
-                        },
-                    );
-                    self.on_readable(token, true);
-                }
+                Returned::Linger(token, conn) => self.linger(token, conn, Instant::now() + LINGER),
             }
         }
     }

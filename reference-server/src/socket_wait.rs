@@ -59,23 +59,8 @@ pub(crate) fn read(stream: &TcpStream, buf: &mut [u8], timeout: Duration) -> io:
 }
 
 /// Writes all of `buf`; fails when no progress is made for `timeout`.
-pub(crate) fn write_all(stream: &TcpStream, mut buf: &[u8], timeout: Duration) -> io::Result<()> {
-    let mut deadline = Instant::now() + timeout;
-    while !buf.is_empty() {
-        match (&*stream).write(buf) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => {
-                buf = &buf[n..];
-                deadline = Instant::now() + timeout;
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                wait(stream, Interest::WRITABLE, deadline)?;
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
+pub(crate) fn write_all(stream: &TcpStream, buf: &[u8], timeout: Duration) -> io::Result<()> {
+    write_all_vectored(stream, &mut [IoSlice::new(buf)], timeout)
 }
 
 /// Writes all of `slices` with as few system calls as the socket allows (one in

@@ -76,7 +76,6 @@ fn linger(shared: &Shared, token: usize, conn: Connection) {
 /// One request's life: limits, environ, app, drain, keep-alive decision.
 fn serve_request(shared: &Shared, conn: &mut Connection, head: RequestHead) -> After {
     let started = Instant::now();
-    conn.served += 1;
     let config = &shared.config;
     if let BodyFraming::Length(n) = head.framing {
         if n > config.max_body_bytes {
