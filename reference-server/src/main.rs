@@ -57,12 +57,6 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
         AppChoice::Fixture => server.spawn(fixtures::FixtureApp::new()),
     }
     .map_err(|e| e.to_string())?;
-    log::info!(
-        "serving the {:?} app on http://{} (Ctrl-C to stop)",
-        cli.app,
-        handle.local_addr()
-    );
-
     let mut signals =
         Signals::new([SIGTERM, SIGINT]).map_err(|e| format!("cannot handle signals: {e}"))?;
     let stopper = handle.stopper();
@@ -77,6 +71,13 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
             std::process::exit(EXIT_FORCED);
         }
     });
+
+    // Announced only once everything, signal handling included, is running.
+    log::info!(
+        "serving the {:?} app on http://{} (Ctrl-C to stop)",
+        cli.app,
+        handle.local_addr()
+    );
 
     let report = handle.join();
     if report.aborted > 0 {
