@@ -1,10 +1,9 @@
-//! One client connection as it moves between the I/O thread and the workers: the
-//! socket, the bytes received but not yet used, and what the server knows of it.
-//! It does not parse or decide anything; the event loop and the worker do.
+//! One client connection as it moves between the table of connections and the
+//! workers: the socket, the bytes received but not yet used, what is known of it.
+//! It does not parse or decide anything; `readiness` and the worker do.
 
 use std::io::{self, Read};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 /// How much to ask of the socket at a time while a request head is coming in.
@@ -22,9 +21,6 @@ pub(crate) struct Connection {
     /// The client closed its sending side: once what it sent is answered, the
     /// connection ends.
     pub(crate) peer_closed: bool,
-    /// Set by the I/O thread when bytes arrive while a worker has the connection;
-    /// shared so that a worker handing it back knows whether to wake the I/O thread.
-    pub(crate) readable_while_busy: Arc<AtomicBool>,
 }
 
 /// What a non-blocking read found.
@@ -48,16 +44,15 @@ impl Connection {
             local,
             buf: Vec::new(),
             peer_closed: false,
-            readable_while_busy: Arc::new(AtomicBool::new(false)),
         }
     }
 
     /// Reads what the socket holds, at most `limit` bytes in the buffer in total,
-    /// without blocking, through `scratch` (the I/O thread's one read buffer, so
+    /// without blocking, through `scratch` (the calling thread's read buffer, so
     /// that no per-connection buffer is zeroed on every read).
     ///
-    /// Without `drain`, a short read ends the reading: with edge-triggered polling,
-    /// bytes that arrive later raise a new event. With `drain` (the event said the
+    /// Without `drain`, a short read ends the reading: bytes that arrive later
+    /// raise a new event once the connection is re-armed. With `drain` (the event said the
     /// client closed its side, or no event will come), it reads until the socket
     /// would block or ends, because an end that came with the last bytes raises no
     /// edge of its own.

@@ -1,17 +1,23 @@
-//! The hand-offs between the I/O thread and the workers: complete requests go to
-//! the workers through a bounded queue (full: 503 at once), connections come back
-//! through a channel and a wake-up of the event loop. No HTTP is parsed here.
+//! What the workers and the supervisor share, and the hand-offs between them: the
+//! poller every worker waits on, the table of connections, the turns to poll, and
+//! the bounded queue that holds complete requests while every worker is busy.
 
-use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
+use std::thread::Thread;
+use std::time::Instant;
 
-use crossbeam_channel::{Sender, TrySendError};
+use crossbeam_channel::{Receiver, Sender, TrySendError};
 use gateway_spec::App;
 
 use crate::access_log::AccessLog;
 use crate::config::Config;
 use crate::connection::Connection;
+use crate::connection_table::ConnectionTable;
 use crate::http1::RequestHead;
+use crate::poll_turns::PollTurns;
+use crate::poller::Poller;
 
 /// A complete request head and its connection, ready for a worker.
 pub(crate) struct Job {
@@ -22,17 +28,26 @@ pub(crate) struct Job {
     pub(crate) head_len: usize,
 }
 
-/// A connection a worker is done with.
+/// How a worker is done with a connection.
 pub(crate) enum Returned {
     /// Ready for its next request (maybe partly buffered already).
-    KeepAlive(usize, Connection),
+    KeepAlive(Connection),
     /// To be closed gently: the server's side is shut down, the rest of what the
     /// client sends is read and dropped for a moment so that the response is not
     /// destroyed by a reset.
-    Linger(usize, Connection),
+    Linger(Connection),
 }
 
-/// What the I/O thread and every worker share.
+/// Why accepting is paused, if it is.
+#[derive(Debug, Default)]
+pub(crate) struct AcceptPause {
+    /// The connection limit is reached: resume when a connection closes.
+    pub(crate) at_limit: bool,
+    /// The process ran out of file descriptors: retry at this time.
+    pub(crate) retry_at: Option<Instant>,
+}
+
+/// What every worker and the supervisor share.
 pub(crate) struct Shared {
     pub(crate) app: Arc<dyn App>,
     pub(crate) config: Config,
@@ -41,8 +56,18 @@ pub(crate) struct Shared {
     pub(crate) shutting_down: Arc<AtomicBool>,
     /// Requests being served by workers now.
     pub(crate) in_flight: AtomicUsize,
-    pub(crate) returns: Sender<Returned>,
-    pub(crate) waker: mio::Waker,
+    pub(crate) poller: Poller,
+    /// Taken away (closed) when a stop begins, so that new clients are refused.
+    pub(crate) listener: RwLock<Option<TcpListener>>,
+    pub(crate) accept_pause: Mutex<AcceptPause>,
+    pub(crate) next_token: AtomicUsize,
+    pub(crate) table: ConnectionTable,
+    pub(crate) turns: PollTurns,
+    /// Complete requests read by the supervisor while every worker was busy.
+    pub(crate) queue: Sender<Job>,
+    pub(crate) queued: Receiver<Job>,
+    /// The supervisor thread, unparked by a stop.
+    pub(crate) supervisor: OnceLock<Thread>,
 }
 
 impl Shared {
@@ -50,38 +75,32 @@ impl Shared {
         self.shutting_down.load(Ordering::SeqCst)
     }
 
-    /// Gives a connection back to the I/O thread.
-    ///
-    /// Without waking it: the I/O thread takes returned connections after every
-    /// batch of events, and at least every tick. A request arriving on the
-    /// connection meanwhile raises an event that is remembered for the connection
-    /// until it is taken back, so nothing is lost, and the common keep-alive
-    /// request costs no wake-up. During a graceful stop the I/O thread is woken,
-    /// since it waits for in-flight requests to end.
-    pub(crate) fn give_back(&self, returned: Returned) {
-        let readable = match &returned {
-            Returned::KeepAlive(_, conn) | Returned::Linger(_, conn) => {
-                conn.readable_while_busy.clone()
-            }
-        };
-        if self.returns.send(returned).is_err() {
-            return;
-        }
-        // Pairs with the fence in the event loop: if an event for this connection
-        // was handled before the connection was queued back, the I/O thread may be
-        // asleep with it unnoticed, so wake it.
-        fence(Ordering::SeqCst);
-        if readable.load(Ordering::SeqCst) || self.is_shutting_down() {
-            let _ = self.waker.wake();
+    /// Begins a graceful stop: every thread notices at once.
+    pub(crate) fn begin_stop(&self) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+        self.poller.wake();
+        self.turns.wake_all();
+        if let Some(supervisor) = self.supervisor.get() {
+            supervisor.unpark();
         }
     }
-}
 
-/// Queues `job` for a worker; when every worker is busy and the queue is full,
-/// gives it back so that the caller answers 503 (SRV-5).
-pub(crate) fn dispatch(jobs: &Sender<Job>, job: Job) -> Option<Job> {
-    match jobs.try_send(job) {
-        Ok(()) => None,
-        Err(TrySendError::Full(job) | TrySendError::Disconnected(job)) => Some(job),
+    pub(crate) fn pause(&self) -> std::sync::MutexGuard<'_, AcceptPause> {
+        self.accept_pause
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues `job` for the next free worker; when the queue is full, gives it back
+    /// so that the caller answers 503 (SRV-5).
+    pub(crate) fn enqueue(&self, job: Job) -> Option<Job> {
+        match self.queue.try_send(job) {
+            Ok(()) => {
+                // A worker may be waiting on the poller with nothing to do.
+                self.poller.wake();
+                None
+            }
+            Err(TrySendError::Full(job) | TrySendError::Disconnected(job)) => Some(job),
+        }
     }
 }

@@ -3,16 +3,24 @@
 //!
 //! # The path of a request
 //!
-//! 1. `event_loop` (one I/O thread, on `mio`) accepts connections and holds
-//!    idle keep-alive connections and partly received request heads: slow or idle
-//!    clients cost a file descriptor and a buffer, never a thread.
-//! 2. [`http1`] parses each head strictly; a bad one gets its 4xx/5xx at once.
-//! 3. `dispatch` hands a complete head to the worker pool through a bounded queue; a
-//!    full queue answers 503 at once.
-//! 4. `worker` runs the request's life: `build_environ`, the app through
-//!    [`gateway_spec::server::run`], the body through `request_body`, the response
-//!    through `response_writer` (waiting in `socket_wait` only when a socket would
-//!    block); then it drains what the app left unread and gives the connection back.
+//! 1. `poller`: one epoll instance every worker waits on, each connection armed
+//!    for one event at a time; `poll_turns` lets one worker per core wait there,
+//!    and passes the turn on when a worker is held up in an app. Idle keep-alive
+//!    connections and slow request heads wait in `connection_table`: they cost a
+//!    file descriptor and a buffer, never a thread.
+//! 2. `accept` takes new connections; `readiness` reads what a ready connection
+//!    sent, and [`http1`] parses each head strictly (a bad one gets its 4xx/5xx at
+//!    once).
+//! 3. The worker the event woke serves a complete request itself: no hand-off to
+//!    another thread. `worker` runs the request's life: `build_environ`, the app
+//!    through [`gateway_spec::server::run`], the body through `request_body`, the
+//!    response through `response_writer` (waiting in `socket_wait` only when a
+//!    socket would block); then it drains what the app left unread and re-arms the
+//!    connection.
+//! 4. `supervisor` runs no app: it passes on the turns of stalled workers, stands
+//!    in while every worker is busy (`dispatch` queues complete requests; a full
+//!    queue answers 503 at once), expires slow heads and idle connections, and
+//!    carries out a graceful stop.
 //!
 //! Every limit and timeout is in [`config`]; the demo app of `gateway-serve` is
 //! [`demo`]; `connection`, `date` and `access_log` are the supporting pieces.
@@ -31,19 +39,24 @@
 //! # Ok::<(), reference_server::ServeError>(())
 //! ```
 
+mod accept;
 pub mod access_log;
 mod build_environ;
 pub mod config;
 mod connection;
+mod connection_table;
 mod date;
 pub mod demo;
 mod dispatch;
-mod event_loop;
 pub mod http1;
+mod poll_turns;
+mod poller;
+mod readiness;
 mod request_body;
 mod response_writer;
 mod server;
 mod socket_wait;
+mod supervisor;
 mod worker;
 
 pub use access_log::AccessLog;

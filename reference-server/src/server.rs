@@ -1,22 +1,24 @@
 //! The library's front door: a builder that binds (or adopts) a listener, starts the
-//! I/O thread and the workers, and a handle that stops them gracefully.
+//! supervisor and the workers, and a handle that stops them gracefully.
 //! Signals and command-line parsing belong to the binary.
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use gateway_spec::App;
-use mio::{Poll, Waker};
 use thiserror::Error;
 
 use crate::access_log::AccessLog;
 use crate::config::Config;
-use crate::dispatch::Shared;
-use crate::event_loop::{EventLoop, WAKER};
+use crate::connection_table::ConnectionTable;
+use crate::dispatch::{AcceptPause, Shared};
+use crate::poll_turns::PollTurns;
+use crate::poller::{Poller, LISTENER};
+use crate::supervisor::{supervise, LoopEnd};
 use crate::worker::run_worker;
 
 /// Why the server could not start.
@@ -33,7 +35,7 @@ pub enum ServeError {
     /// A setting is out of range.
     #[error("invalid setting: {0}")]
     Config(String),
-    /// Setting up the event loop or a thread failed.
+    /// Setting up the poller or a thread failed.
     #[error("cannot start the server: {0}")]
     Start(#[from] io::Error),
 }
@@ -150,38 +152,49 @@ impl Server {
             return Err(ServeError::Config("queue depth must be at least 1".into()));
         }
         let addr = self.listener.local_addr()?;
-        let poll = Poll::new()?;
-        let waker = Waker::new(poll.registry(), WAKER)?;
-        let (jobs_tx, jobs_rx) = crossbeam_channel::bounded(config.queue_depth);
-        let (returns_tx, returns_rx) = crossbeam_channel::unbounded();
+        self.listener.set_nonblocking(true)?;
+        let poller = Poller::new()?;
+        poller.add(&self.listener, LISTENER)?;
+        let (queue, queued) = crossbeam_channel::bounded(config.queue_depth);
         let workers = config.workers;
+        // One worker per core waits on the poller at a time: more only add
+        // wake-ups; the others stand by for workers held up in an app.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let shared = Arc::new(Shared {
             app: Arc::new(app),
             config,
             access_log: self.access_log,
             shutting_down: Arc::new(AtomicBool::new(false)),
             in_flight: AtomicUsize::new(0),
-            returns: returns_tx,
-            waker,
+            poller,
+            listener: RwLock::new(Some(self.listener)),
+            accept_pause: Mutex::new(AcceptPause::default()),
+            next_token: AtomicUsize::new(0),
+            table: ConnectionTable::default(),
+            turns: PollTurns::new(cores, workers),
+            queue,
+            queued,
+            supervisor: OnceLock::new(),
         });
+        let supervisor = {
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name("gateway-supervisor".into())
+                .spawn(move || supervise(shared))?
+        };
         let mut threads = Vec::with_capacity(workers);
         for i in 0..workers {
-            let (shared, jobs) = (shared.clone(), jobs_rx.clone());
+            let shared = shared.clone();
             threads.push(
                 std::thread::Builder::new()
                     .name(format!("gateway-worker-{i}"))
-                    .spawn(move || run_worker(shared, jobs))?,
+                    .spawn(move || run_worker(shared, i))?,
             );
         }
-        drop(jobs_rx);
-        let event_loop = EventLoop::new(poll, self.listener, jobs_tx, returns_rx, shared.clone())?;
-        let io_thread = std::thread::Builder::new()
-            .name("gateway-io".into())
-            .spawn(move || event_loop.run())?;
         Ok(ServerHandle {
             addr,
             shared,
-            io_thread: Some(io_thread),
+            supervisor: Some(supervisor),
             workers: threads,
         })
     }
@@ -191,7 +204,7 @@ impl Server {
 pub struct ServerHandle {
     addr: SocketAddr,
     shared: Arc<Shared>,
-    io_thread: Option<JoinHandle<crate::event_loop::LoopEnd>>,
+    supervisor: Option<JoinHandle<LoopEnd>>,
     workers: Vec<JoinHandle<()>>,
 }
 
@@ -216,14 +229,13 @@ impl ServerHandle {
     /// in-flight requests finish (answered with `Connection: close`) within the
     /// graceful timeout. Returns at once; [`ServerHandle::join`] waits.
     pub fn shutdown(&self) {
-        self.shared.shutting_down.store(true, Ordering::SeqCst);
-        let _ = self.shared.waker.wake();
+        self.shared.begin_stop();
     }
 
     /// Waits until the server stopped. Workers still serving past the graceful
     /// timeout are left to finish on their own; the report counts them.
     pub fn join(mut self) -> ServeReport {
-        let end = self.io_thread.take().and_then(|t| t.join().ok()).map_or(
+        let end = self.supervisor.take().and_then(|t| t.join().ok()).map_or(
             ServeReport { aborted: 0 },
             |end| ServeReport {
                 aborted: end.aborted.len(),
@@ -249,7 +261,7 @@ impl Drop for ServerHandle {
     fn drop(&mut self) {
         // A handle dropped without a stop (a failing test) must not leave threads
         // serving in the background.
-        if self.io_thread.is_some() {
+        if self.supervisor.is_some() {
             self.shutdown();
         }
     }
@@ -262,7 +274,6 @@ pub struct Stopper(Arc<Shared>);
 impl Stopper {
     /// Same as [`ServerHandle::shutdown`].
     pub fn shutdown(&self) {
-        self.0.shutting_down.store(true, Ordering::SeqCst);
-        let _ = self.0.waker.wake();
+        self.0.begin_stop();
     }
 }

@@ -1,47 +1,30 @@
-//! Blocking reads and writes with timeouts on the non-blocking sockets the event loop
+//! Blocking reads and writes with timeouts on the non-blocking sockets the poller
 //! owns: workers wait for readiness only when a read or write would block, so the
 //! common path costs no mode switch. Nothing here knows HTTP.
 
-use std::cell::RefCell;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::TcpStream;
-use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
-use mio::unix::SourceFd;
-use mio::{Events, Interest, Poll, Token};
+use rustix::event::{poll, PollFd, PollFlags};
 
-thread_local! {
-    // One poller per worker thread, made on first need: most requests never block.
-    static POLL: RefCell<Option<(Poll, Events)>> = const { RefCell::new(None) };
-}
-
-/// Waits until `stream` is ready for `interest` or `deadline` passes.
-fn wait(stream: &TcpStream, interest: Interest, deadline: Instant) -> io::Result<()> {
-    POLL.with(|cell| {
-        let mut cell = cell.borrow_mut();
-        if cell.is_none() {
-            *cell = Some((Poll::new()?, Events::with_capacity(1)));
+/// Waits until `stream` is ready for `interest` or `deadline` passes: one poll(2)
+/// on the one socket, no registration to make or undo.
+fn wait(stream: &TcpStream, interest: PollFlags, deadline: Instant) -> io::Result<()> {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
         }
-        let (poll, events) = cell.as_mut().expect("made above");
-        let fd = stream.as_raw_fd();
-        poll.registry()
-            .register(&mut SourceFd(&fd), Token(0), interest)?;
-        let result = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break Err(io::ErrorKind::TimedOut.into());
-            }
-            match poll.poll(events, Some(left)) {
-                Ok(()) if !events.is_empty() => break Ok(()),
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => break Err(e),
-            }
-        };
-        let _ = poll.registry().deregister(&mut SourceFd(&fd));
-        result
-    })
+        let timeout = rustix::event::Timespec::try_from(left).map_err(io::Error::other)?;
+        let mut fds = [PollFd::new(stream, interest)];
+        match poll(&mut fds, Some(&timeout)) {
+            Ok(0) => {}
+            Ok(_) => return Ok(()),
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// Reads into `buf`, waiting up to `timeout` for the first byte.
@@ -50,7 +33,7 @@ pub(crate) fn read(stream: &TcpStream, buf: &mut [u8], timeout: Duration) -> io:
     loop {
         match (&*stream).read(buf) {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                wait(stream, Interest::READABLE, deadline)?;
+                wait(stream, PollFlags::IN, deadline)?;
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             result => return result,
@@ -80,7 +63,7 @@ pub(crate) fn write_all_vectored(
                 deadline = Instant::now() + timeout;
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                wait(stream, Interest::WRITABLE, deadline)?;
+                wait(stream, PollFlags::OUT, deadline)?;
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),

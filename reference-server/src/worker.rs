@@ -1,29 +1,61 @@
-//! A worker thread: the life of each request handed to it, from the complete head to
-//! the last response byte, read like SPEC.md's sections: check limits, build the
-//! environ, run the app, drain the unread body, decide whether the connection lives.
+//! A worker thread: it waits its turn on the poller, and serves each request that
+//! comes to it, from the complete head to the last response byte, read like
+//! SPEC.md's sections: check limits, build the environ, run the app, drain the
+//! unread body, decide whether the connection lives.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use crossbeam_channel::Receiver;
 use gateway_spec::server::{run, Failure};
 use http::StatusCode;
 
 use crate::access_log::AccessEntry;
 use crate::build_environ::build_environ;
-use crate::connection::Connection;
+use crate::connection::{Connection, READ_CHUNK};
 use crate::dispatch::{Job, Returned, Shared};
 use crate::http1::{parse_request_head, BodyFraming, Parsed, RequestHead};
+use crate::readiness::{on_ready, serve, Mode};
 use crate::request_body::{lock, BodyState, RequestBody};
 use crate::response_writer::{error_response, WireOutput};
 use crate::socket_wait;
 
-/// Serves jobs until the queue closes.
-pub(crate) fn run_worker(shared: Arc<Shared>, jobs: Receiver<Job>) {
-    while let Ok(job) = jobs.recv() {
-        serve_connection(&shared, job);
+/// How long a worker waits for a turn or an event before it looks around again.
+const TICK: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Worker `me`: serves what the poller hands it (and what the supervisor queued
+/// while every worker was busy) until a stop.
+pub(crate) fn run_worker(shared: Arc<Shared>, me: usize) {
+    let mut scratch = vec![0; READ_CHUNK];
+    loop {
+        if let Ok(job) = shared.queued.try_recv() {
+            shared.turns.begin_serving(me);
+            serve(&shared, me, job);
+            shared.turns.end_serving(me);
+            continue;
+        }
+        if shared.is_shutting_down() {
+            break;
+        }
+        if !shared.turns.acquire(me, TICK) {
+            continue;
+        }
+        match shared.poller.wait(TICK) {
+            Ok(Some(ready)) => {
+                shared.turns.begin_serving(me);
+                on_ready(&shared, ready, &mut scratch, Mode::Serve(me));
+                shared.turns.end_serving(me);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                log::error!("a worker failed to wait for events: {e}");
+                std::thread::sleep(TICK);
+            }
+        }
     }
+    shared.turns.release(me);
+    // Pass the stop on to a worker still waiting on the poller.
+    shared.poller.wake();
 }
 
 /// What happens to a connection after a response.
@@ -33,19 +65,19 @@ enum After {
 }
 
 /// Serves the job's request, then every further request already buffered on the
-/// same connection (pipelining, without a trip through the I/O thread), then hands
-/// the connection back.
-fn serve_connection(shared: &Shared, job: Job) {
+/// same connection (pipelining, without waiting for the poller), and says what
+/// becomes of the connection.
+pub(crate) fn serve_connection(shared: &Shared, me: usize, job: Job) -> Returned {
     let Job {
-        token,
+        token: _,
         mut conn,
         mut head,
         mut head_len,
     } = job;
     loop {
         conn.buf.drain(..head_len);
-        match serve_request(shared, &mut conn, head) {
-            After::Close => return linger(shared, token, conn),
+        match serve_request(shared, me, &mut conn, head) {
+            After::Close => return linger(conn),
             After::KeepAlive if conn.buf.is_empty() => break,
             After::KeepAlive => match parse_request_head(&conn.buf, &shared.config.head_limits) {
                 Ok(Parsed::Complete { head: next, len }) => {
@@ -60,22 +92,23 @@ fn serve_connection(shared: &Shared, job: Job) {
                         &response,
                         shared.config.write_timeout,
                     );
-                    return linger(shared, token, conn);
+                    return linger(conn);
                 }
             },
         }
     }
-    shared.give_back(Returned::KeepAlive(token, conn));
+    Returned::KeepAlive(conn)
 }
 
-fn linger(shared: &Shared, token: usize, conn: Connection) {
+fn linger(conn: Connection) -> Returned {
     let _ = conn.stream.shutdown(std::net::Shutdown::Write);
-    shared.give_back(Returned::Linger(token, conn));
+    Returned::Linger(conn)
 }
 
 /// One request's life: limits, environ, app, drain, keep-alive decision.
-fn serve_request(shared: &Shared, conn: &mut Connection, head: RequestHead) -> After {
+fn serve_request(shared: &Shared, me: usize, conn: &mut Connection, head: RequestHead) -> After {
     let started = Instant::now();
+    shared.turns.name_request(me, &head.method, &head.target);
     let config = &shared.config;
     if let BodyFraming::Length(n) = head.framing {
         if n > config.max_body_bytes {

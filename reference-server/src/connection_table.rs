@@ -1,0 +1,139 @@
+//! Every open connection by token, and where it stands: waiting for a request head,
+//! taken by a worker, or lingering before it closes. The timers read it too.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::config::Config;
+use crate::connection::Connection;
+
+/// A connection waiting for (the rest of) a request head, or idle between requests.
+#[derive(Debug)]
+pub(crate) struct Waiting {
+    pub(crate) conn: Connection,
+    /// When the first byte of the current head arrived.
+    pub(crate) head_started: Option<Instant>,
+    pub(crate) idle_since: Instant,
+}
+
+/// A connection being closed: what the client still sends is read and dropped
+/// until EOF or `until`, so that a response already written is not destroyed by
+/// a reset.
+#[derive(Debug)]
+pub(crate) struct Lingering {
+    pub(crate) conn: Connection,
+    pub(crate) until: Instant,
+}
+
+/// What a worker took out of the table.
+#[derive(Debug)]
+pub(crate) enum Taken {
+    Waiting(Waiting),
+    Lingering(Lingering),
+}
+
+#[derive(Debug)]
+enum Slot {
+    Waiting(Waiting),
+    Lingering(Lingering),
+    /// A worker has it (reading its head, serving it, or it waits in the queue).
+    Taken,
+}
+
+/// The table of connections.
+#[derive(Debug, Default)]
+pub(crate) struct ConnectionTable {
+    slots: Mutex<HashMap<usize, Slot>>,
+}
+
+impl ConnectionTable {
+    fn lock(&self) -> MutexGuard<'_, HashMap<usize, Slot>> {
+        self.slots.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Open connections.
+    pub(crate) fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Connections a worker has now.
+    pub(crate) fn taken(&self) -> usize {
+        self.lock()
+            .values()
+            .filter(|s| matches!(s, Slot::Taken))
+            .count()
+    }
+
+    /// A new connection, to be registered with the poller next.
+    pub(crate) fn insert(&self, token: usize, waiting: Waiting) {
+        self.lock().insert(token, Slot::Waiting(waiting));
+    }
+
+    /// Takes the connection `token` for the calling worker; `None` when it is
+    /// closed or another worker has it.
+    pub(crate) fn take(&self, token: usize) -> Option<Taken> {
+        let mut slots = self.lock();
+        let slot = slots.get_mut(&token)?;
+        match std::mem::replace(slot, Slot::Taken) {
+            Slot::Waiting(w) => Some(Taken::Waiting(w)),
+            Slot::Lingering(l) => Some(Taken::Lingering(l)),
+            Slot::Taken => None,
+        }
+    }
+
+    /// Puts a taken connection back (the caller re-arms it next).
+    pub(crate) fn put_back(&self, token: usize, taken: Taken) {
+        let slot = match taken {
+            Taken::Waiting(w) => Slot::Waiting(w),
+            Taken::Lingering(l) => Slot::Lingering(l),
+        };
+        self.lock().insert(token, slot);
+    }
+
+    /// Forgets `token` (its connection was closed by whoever held it).
+    pub(crate) fn remove(&self, token: usize) {
+        self.lock().remove(&token);
+    }
+
+    /// Removes and returns the connections whose time is up: a head that took
+    /// longer than the head timeout, an idle keep-alive connection past its
+    /// timeout, a lingering one past its deadline.
+    pub(crate) fn remove_expired(&self, now: Instant, config: &Config) -> Vec<Connection> {
+        let expired = |slot: &Slot| match slot {
+            Slot::Waiting(Waiting {
+                head_started: Some(started),
+                ..
+            }) => now.duration_since(*started) >= config.head_timeout,
+            Slot::Waiting(w) => now.duration_since(w.idle_since) >= config.keep_alive_timeout,
+            Slot::Lingering(l) => now >= l.until,
+            Slot::Taken => false,
+        };
+        self.remove_where(expired)
+    }
+
+    /// Removes and returns every connection no worker has (a stop).
+    pub(crate) fn remove_untaken(&self) -> Vec<Connection> {
+        self.remove_where(|slot| !matches!(slot, Slot::Taken))
+    }
+
+    fn remove_where(&self, mut doomed: impl FnMut(&Slot) -> bool) -> Vec<Connection> {
+        let mut slots = self.lock();
+        let tokens: Vec<usize> = slots
+            .iter()
+            .filter(|(_, slot)| doomed(slot))
+            .map(|(token, _)| *token)
+            .collect();
+        tokens
+            .into_iter()
+            .filter_map(|token| match slots.remove(&token) {
+                Some(Slot::Waiting(Waiting { conn, .. }))
+                | Some(Slot::Lingering(Lingering { conn, .. })) => Some(conn),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// How long a closing connection may keep sending before it is cut.
+pub(crate) const LINGER: Duration = Duration::from_secs(2);

@@ -1,0 +1,105 @@
+//! The one epoll instance every worker waits on: connections are registered
+//! one-shot, so a readiness event goes to exactly one thread, which re-arms it.
+
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+use std::time::Duration;
+
+use rustix::event::epoll::{self, CreateFlags, Event, EventData, EventFlags};
+use rustix::event::{eventfd, EventfdFlags};
+
+/// The token of the listening socket.
+pub(crate) const LISTENER: u64 = u64::MAX - 1;
+/// The token of the waker (an eventfd): shutdown, and work queued for the workers.
+pub(crate) const WAKER: u64 = u64::MAX - 2;
+
+/// What a wait returned.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ready {
+    pub(crate) token: u64,
+    /// The peer closed its side or the socket failed: read to the end.
+    pub(crate) closed: bool,
+}
+
+/// The shared epoll instance and its waker.
+#[derive(Debug)]
+pub(crate) struct Poller {
+    epoll: OwnedFd,
+    waker: OwnedFd,
+}
+
+/// Readable, one event per arming, and tell when the peer closed its side.
+fn one_shot() -> EventFlags {
+    EventFlags::IN | EventFlags::ONESHOT | EventFlags::RDHUP
+}
+
+impl Poller {
+    pub(crate) fn new() -> io::Result<Self> {
+        let epoll = epoll::create(CreateFlags::CLOEXEC)?;
+        let waker = eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)?;
+        epoll::add(&epoll, &waker, EventData::new_u64(WAKER), one_shot())?;
+        Ok(Self { epoll, waker })
+    }
+
+    /// Registers `source`, armed for one event.
+    pub(crate) fn add(&self, source: impl AsFd, token: u64) -> io::Result<()> {
+        Ok(epoll::add(
+            &self.epoll,
+            source,
+            EventData::new_u64(token),
+            one_shot(),
+        )?)
+    }
+
+    /// Arms `source` again for one event; one is raised at once if it is ready now.
+    pub(crate) fn rearm(&self, source: impl AsFd, token: u64) -> io::Result<()> {
+        Ok(epoll::modify(
+            &self.epoll,
+            source,
+            EventData::new_u64(token),
+            one_shot(),
+        )?)
+    }
+
+    pub(crate) fn remove(&self, source: impl AsFd) -> io::Result<()> {
+        Ok(epoll::delete(&self.epoll, source)?)
+    }
+
+    /// Waits up to `timeout` for one ready source. One at a time, so that a thread
+    /// that goes on to run a slow app holds no other client's event.
+    pub(crate) fn wait(&self, timeout: Duration) -> io::Result<Option<Ready>> {
+        let timeout = rustix::event::Timespec::try_from(timeout).map_err(io::Error::other)?;
+        let mut events: [Event; 1] = [Event {
+            flags: EventFlags::empty(),
+            data: EventData::new_u64(0),
+        }];
+        match epoll::wait(&self.epoll, &mut events[..], Some(&timeout)) {
+            Ok(0) => Ok(None),
+            Ok(_) => {
+                let Event { flags, data } = events[0];
+                Ok(Some(Ready {
+                    token: data.u64(),
+                    closed: flags.intersects(EventFlags::RDHUP | EventFlags::HUP | EventFlags::ERR),
+                }))
+            }
+            Err(rustix::io::Errno::INTR) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Raises the waker for one waiting thread.
+    pub(crate) fn wake(&self) {
+        let _ = rustix::io::write(&self.waker, &1u64.to_ne_bytes());
+    }
+
+    /// Called by the thread the waker woke. `keep` leaves it raised, so that the
+    /// next waiting thread wakes too (a shutdown reaches every thread this way);
+    /// otherwise it is consumed.
+    pub(crate) fn woken(&self, keep: bool) {
+        if !keep {
+            let mut count = [0u8; 8];
+            let _ = rustix::io::read(&self.waker, &mut count);
+        }
+        let _ = self.rearm(&self.waker, WAKER);
+    }
+}
