@@ -2,15 +2,17 @@
 //! that lets another worker take over when one is held up inside an app.
 //!
 //! A worker keeps its turn while it serves: a fast request costs no hand-off and
-//! no wake-up, because the same thread goes back to waiting. When a request takes
-//! longer than [`STALL`], the supervisor takes the turn away and wakes an idle
-//! worker to poll instead, so a slow app never leaves ready clients unattended.
+//! no wake-up, because the same thread goes back to waiting. When the supervisor
+//! finds a worker serving the same request at two looks [`STALL`] apart, it takes
+//! the turn away and wakes an idle worker to poll instead, so a slow app never
+//! leaves ready clients unattended. No clock is read on the path of a request.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// How long a worker may serve before its turn passes to another.
+/// How often the supervisor looks at workers that serve: one serving across two
+/// looks loses its turn.
 pub(crate) const STALL: Duration = Duration::from_millis(2);
 
 /// One worker's state, as the supervisor sees it.
@@ -18,8 +20,10 @@ pub(crate) const STALL: Duration = Duration::from_millis(2);
 struct Worker {
     /// Whether it holds a turn.
     holds: AtomicBool,
-    /// Microseconds since `epoch` when it began serving; 0 when it is not serving.
-    serving_since: AtomicU64,
+    /// Counts the starts and ends of its services: odd while it serves.
+    serving: AtomicU64,
+    /// `serving` as the supervisor saw it at its last look.
+    seen: AtomicU64,
     /// The request it serves now (method and target), for the graceful-stop log.
     request: Mutex<String>,
 }
@@ -31,7 +35,6 @@ pub(crate) struct PollTurns {
     holders: Mutex<usize>,
     freed: Condvar,
     workers: Box<[Worker]>,
-    epoch: Instant,
 }
 
 impl PollTurns {
@@ -42,13 +45,7 @@ impl PollTurns {
             holders: Mutex::new(0),
             freed: Condvar::new(),
             workers: (0..workers).map(|_| Worker::default()).collect(),
-            epoch: Instant::now(),
         }
-    }
-
-    fn micros(&self) -> u64 {
-        // Never 0, which means "not serving".
-        (self.epoch.elapsed().as_micros() as u64).max(1)
     }
 
     /// Takes a turn for worker `me`, waiting up to `timeout` for one. Returns
@@ -94,13 +91,11 @@ impl PollTurns {
     }
 
     pub(crate) fn begin_serving(&self, me: usize) {
-        self.workers[me]
-            .serving_since
-            .store(self.micros(), Ordering::Release);
+        self.workers[me].serving.fetch_add(1, Ordering::AcqRel);
     }
 
     pub(crate) fn end_serving(&self, me: usize) {
-        self.workers[me].serving_since.store(0, Ordering::Release);
+        self.workers[me].serving.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Records the request `me` serves now.
@@ -118,7 +113,7 @@ impl PollTurns {
     pub(crate) fn serving(&self) -> usize {
         self.workers
             .iter()
-            .filter(|w| w.serving_since.load(Ordering::Acquire) != 0)
+            .filter(|w| w.serving.load(Ordering::Acquire) % 2 == 1)
             .count()
     }
 
@@ -126,7 +121,7 @@ impl PollTurns {
     pub(crate) fn requests(&self) -> Vec<String> {
         self.workers
             .iter()
-            .filter(|w| w.serving_since.load(Ordering::Acquire) != 0)
+            .filter(|w| w.serving.load(Ordering::Acquire) % 2 == 1)
             .map(|w| {
                 w.request
                     .lock()
@@ -136,20 +131,19 @@ impl PollTurns {
             .collect()
     }
 
-    /// Takes the turn from every worker that has served for longer than
-    /// [`STALL`], and wakes as many waiting workers. Returns whether any worker is
-    /// serving at all (the supervisor watches closely only then).
+    /// Takes the turn from every worker that serves the same request as at the
+    /// previous look, and wakes as many waiting workers. Returns whether any
+    /// worker is serving at all (the supervisor looks every [`STALL`] only then).
     pub(crate) fn pass_stalled_turns(&self) -> bool {
-        let now = self.micros();
-        let stall = STALL.as_micros() as u64;
         let mut any = false;
         for worker in self.workers.iter() {
-            let since = worker.serving_since.load(Ordering::Acquire);
-            if since == 0 {
+            let serving = worker.serving.load(Ordering::Acquire);
+            let seen = worker.seen.swap(serving, Ordering::AcqRel);
+            if serving % 2 == 0 {
                 continue;
             }
             any = true;
-            if now.saturating_sub(since) > stall && worker.holds.swap(false, Ordering::AcqRel) {
+            if serving == seen && worker.holds.swap(false, Ordering::AcqRel) {
                 self.free_one();
             }
         }
@@ -160,6 +154,21 @@ impl PollTurns {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_worker_that_moved_on_to_another_request_keeps_its_turn() {
+        let turns = PollTurns::new(1, 2);
+        assert!(turns.acquire(0, Duration::ZERO));
+        turns.begin_serving(0);
+        assert!(turns.pass_stalled_turns());
+        turns.end_serving(0);
+        turns.begin_serving(0);
+        assert!(turns.pass_stalled_turns());
+        assert!(
+            !turns.acquire(1, Duration::ZERO),
+            "a new request since the last look is no stall"
+        );
+    }
 
     #[test]
     fn turns_are_limited_and_a_released_turn_goes_to_a_waiting_worker() {
@@ -179,8 +188,10 @@ mod tests {
         turns.name_request(0, &http::Method::GET, "/slow");
         assert!(turns.pass_stalled_turns(), "worker 0 is serving");
         assert!(!turns.acquire(1, Duration::ZERO), "not stalled yet");
-        std::thread::sleep(STALL * 2);
-        assert!(turns.pass_stalled_turns());
+        assert!(
+            turns.pass_stalled_turns(),
+            "the same request at the next look"
+        );
         assert!(turns.acquire(1, Duration::ZERO), "the turn passed on");
         assert_eq!(turns.serving(), 1);
         assert_eq!(turns.requests(), vec!["GET /slow".to_owned()]);

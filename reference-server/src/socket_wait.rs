@@ -29,10 +29,12 @@ fn wait(stream: &TcpStream, interest: PollFlags, deadline: Instant) -> io::Resul
 
 /// Reads into `buf`, waiting up to `timeout` for the first byte.
 pub(crate) fn read(stream: &TcpStream, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
-    let deadline = Instant::now() + timeout;
+    // The clock is read only when the socket makes the reader wait.
+    let mut deadline = None;
     loop {
         match (&*stream).read(buf) {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                let deadline = *deadline.get_or_insert_with(|| Instant::now() + timeout);
                 wait(stream, PollFlags::IN, deadline)?;
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -53,16 +55,19 @@ pub(crate) fn write_all_vectored(
     mut slices: &mut [IoSlice<'_>],
     timeout: Duration,
 ) -> io::Result<()> {
-    let mut deadline = Instant::now() + timeout;
+    // The clock is read only when the socket makes the writer wait; progress
+    // starts the timeout again.
+    let mut deadline = None;
     IoSlice::advance_slices(&mut slices, 0);
     while !slices.is_empty() {
         match (&*stream).write_vectored(slices) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => {
                 IoSlice::advance_slices(&mut slices, n);
-                deadline = Instant::now() + timeout;
+                deadline = None;
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                let deadline = *deadline.get_or_insert_with(|| Instant::now() + timeout);
                 wait(stream, PollFlags::OUT, deadline)?;
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

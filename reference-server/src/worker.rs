@@ -107,7 +107,8 @@ fn linger(conn: Connection) -> Returned {
 
 /// One request's life: limits, environ, app, drain, keep-alive decision.
 fn serve_request(shared: &Shared, me: usize, conn: &mut Connection, head: RequestHead) -> After {
-    let started = Instant::now();
+    // Only the access log needs the clock.
+    let started = shared.access_log.is_on().then(Instant::now);
     shared.turns.name_request(me, &head.method, &head.target);
     let config = &shared.config;
     if let BodyFraming::Length(n) = head.framing {
@@ -186,7 +187,7 @@ fn serve_request(shared: &Shared, me: usize, conn: &mut Connection, head: Reques
             bytes: outcome.body_bytes,
             referer: referer.as_deref(),
             user_agent: user_agent.as_deref(),
-            duration: started.elapsed(),
+            duration: started.map(|s| s.elapsed()).unwrap_or_default(),
         });
     }
     if reusable && !shared.is_shutting_down() {
