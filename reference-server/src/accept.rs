@@ -106,8 +106,8 @@ fn adopt(shared: &Shared, stream: TcpStream, peer: SocketAddr) -> io::Result<()>
             idle_since: Instant::now(),
         },
     );
-    // Armed at once: a request sent with the handshake raises the event now.
-    if let Err(e) = shared.poller.add(&*stream, token as u64) {
+    // A request sent with the handshake raises the event at once.
+    if let Err(e) = shared.poller.add_edge_triggered(&*stream, token as u64) {
         shared.table.remove(token);
         return Err(e);
     }

@@ -1,5 +1,7 @@
 //! Every open connection by token, and where it stands: waiting for a request head,
 //! taken by a worker, or lingering before it closes. The timers read it too.
+//! Connections are polled edge-triggered: an event for a taken connection is
+//! remembered here, so that no edge is lost.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -38,7 +40,11 @@ enum Slot {
     Waiting(Waiting),
     Lingering(Lingering),
     /// A worker has it (reading its head, serving it, or it waits in the queue).
-    Taken,
+    /// `readable`: an event came for it meanwhile; the edge is spent, so the
+    /// worker must read again before it puts the connection back.
+    Taken {
+        readable: bool,
+    },
 }
 
 /// The table of connections.
@@ -61,7 +67,7 @@ impl ConnectionTable {
     pub(crate) fn taken(&self) -> usize {
         self.lock()
             .values()
-            .filter(|s| matches!(s, Slot::Taken))
+            .filter(|s| matches!(s, Slot::Taken { .. }))
             .count()
     }
 
@@ -70,25 +76,36 @@ impl ConnectionTable {
         self.lock().insert(token, Slot::Waiting(waiting));
     }
 
-    /// Takes the connection `token` for the calling worker; `None` when it is
-    /// closed or another worker has it.
+    /// Takes the connection `token` for the calling worker, which was told it is
+    /// readable; `None` when it is closed, or when another worker has it (which is
+    /// then told to read again).
     pub(crate) fn take(&self, token: usize) -> Option<Taken> {
         let mut slots = self.lock();
         let slot = slots.get_mut(&token)?;
-        match std::mem::replace(slot, Slot::Taken) {
+        match std::mem::replace(slot, Slot::Taken { readable: false }) {
             Slot::Waiting(w) => Some(Taken::Waiting(w)),
             Slot::Lingering(l) => Some(Taken::Lingering(l)),
-            Slot::Taken => None,
+            Slot::Taken { .. } => {
+                *slot = Slot::Taken { readable: true };
+                None
+            }
         }
     }
 
-    /// Puts a taken connection back (the caller re-arms it next).
-    pub(crate) fn put_back(&self, token: usize, taken: Taken) {
+    /// Puts a taken connection back, unless an event came for it while it was
+    /// taken: then it is handed back to the caller, to be read again.
+    pub(crate) fn put_back(&self, token: usize, taken: Taken) -> Option<Taken> {
+        let mut slots = self.lock();
+        if let Some(slot @ Slot::Taken { readable: true }) = slots.get_mut(&token) {
+            *slot = Slot::Taken { readable: false };
+            return Some(taken);
+        }
         let slot = match taken {
             Taken::Waiting(w) => Slot::Waiting(w),
             Taken::Lingering(l) => Slot::Lingering(l),
         };
-        self.lock().insert(token, slot);
+        slots.insert(token, slot);
+        None
     }
 
     /// Forgets `token` (its connection was closed by whoever held it).
@@ -107,14 +124,14 @@ impl ConnectionTable {
             }) => now.duration_since(*started) >= config.head_timeout,
             Slot::Waiting(w) => now.duration_since(w.idle_since) >= config.keep_alive_timeout,
             Slot::Lingering(l) => now >= l.until,
-            Slot::Taken => false,
+            Slot::Taken { .. } => false,
         };
         self.remove_where(expired)
     }
 
     /// Removes and returns every connection no worker has (a stop).
     pub(crate) fn remove_untaken(&self) -> Vec<Connection> {
-        self.remove_where(|slot| !matches!(slot, Slot::Taken))
+        self.remove_where(|slot| !matches!(slot, Slot::Taken { .. }))
     }
 
     fn remove_where(&self, mut doomed: impl FnMut(&Slot) -> bool) -> Vec<Connection> {
@@ -137,3 +154,52 @@ impl ConnectionTable {
 
 /// How long a closing connection may keep sending before it is cut.
 pub(crate) const LINGER: Duration = Duration::from_secs(2);
+
+#[cfg(test)]
+mod tests {
+    use std::net::{TcpListener, TcpStream};
+
+    use super::*;
+
+    fn waiting() -> (Waiting, TcpListener) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stream = TcpStream::connect(addr).unwrap();
+        let conn = Connection::new(stream, addr, addr);
+        let waiting = Waiting {
+            conn,
+            head_started: None,
+            idle_since: Instant::now(),
+        };
+        (waiting, listener)
+    }
+
+    #[test]
+    fn an_event_for_a_taken_connection_makes_its_holder_read_again() {
+        let table = ConnectionTable::default();
+        let (w, _listener) = waiting();
+        table.insert(7, w);
+        let taken = table.take(7).expect("waiting");
+        assert!(table.take(7).is_none(), "another worker has it");
+        let again = table.put_back(7, taken).expect("an event came meanwhile");
+        assert_eq!(table.taken(), 1);
+        assert!(table.put_back(7, again).is_none(), "no event since");
+        assert_eq!(table.taken(), 0);
+        assert!(table.take(7).is_some());
+    }
+
+    #[test]
+    fn timers_never_remove_a_taken_connection() {
+        let table = ConnectionTable::default();
+        let (w, _listener) = waiting();
+        table.insert(1, w);
+        let _taken = table.take(1).expect("waiting");
+        let config = Config {
+            keep_alive_timeout: Duration::ZERO,
+            ..Config::default()
+        };
+        assert!(table.remove_expired(Instant::now(), &config).is_empty());
+        assert!(table.remove_untaken().is_empty());
+        assert_eq!(table.len(), 1);
+    }
+}

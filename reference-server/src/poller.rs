@@ -1,5 +1,5 @@
 //! The one epoll instance every worker waits on: connections are registered
-//! one-shot, so a readiness event goes to exactly one thread, which re-arms it.
+//! edge-triggered (no re-arming per request), the listener and the waker one-shot.
 
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
@@ -48,6 +48,17 @@ impl Poller {
             source,
             EventData::new_u64(token),
             one_shot(),
+        )?)
+    }
+
+    /// Registers a connection: an event each time bytes (or its end) arrive.
+    pub(crate) fn add_edge_triggered(&self, source: impl AsFd, token: u64) -> io::Result<()> {
+        let flags = EventFlags::IN | EventFlags::RDHUP | EventFlags::ET;
+        Ok(epoll::add(
+            &self.epoll,
+            source,
+            EventData::new_u64(token),
+            flags,
         )?)
     }
 

@@ -1,6 +1,6 @@
 //! What a thread does when the poller says a socket is ready: accept, read what a
 //! connection sent, and with a complete head serve it (a worker) or queue it (the
-//! supervisor, while every worker is busy); then put the connection back, re-armed.
+//! supervisor, while every worker is busy); then put the connection back.
 
 use std::io::{self, Read, Write};
 use std::time::Instant;
@@ -35,27 +35,64 @@ pub(crate) fn on_ready(shared: &Shared, ready: Ready, scratch: &mut [u8], mode: 
 }
 
 fn on_connection(shared: &Shared, token: usize, closed: bool, scratch: &mut [u8], mode: Mode) {
-    match shared.table.take(token) {
-        Some(Taken::Waiting(mut waiting)) => {
-            let limit = shared.config.head_limits.max_head_bytes + 1;
-            // An end of input that came with the last bytes raises no event of its
-            // own: when the event reports it, read to the end.
-            match waiting.conn.read_available(scratch, limit, closed) {
-                Ok(ReadResult::Data | ReadResult::DataThenEof) => {
-                    waiting.head_started.get_or_insert_with(Instant::now);
-                    on_bytes(shared, token, waiting, mode);
-                }
-                Ok(ReadResult::WouldBlock) => put_back(shared, token, Taken::Waiting(waiting)),
-                Ok(ReadResult::Closed) | Err(_) => close(shared, token, waiting.conn),
+    if let Some(taken) = shared.table.take(token) {
+        settle(shared, token, taken, closed, scratch, mode);
+    }
+}
+
+/// Handles a taken connection until it can go back to the table, reading it again
+/// as long as events came for it meanwhile (their edges are spent).
+fn settle(
+    shared: &Shared,
+    token: usize,
+    mut taken: Taken,
+    mut drain: bool,
+    scratch: &mut [u8],
+    mode: Mode,
+) {
+    loop {
+        let back = match taken {
+            Taken::Waiting(waiting) => on_readable(shared, token, waiting, drain, scratch, mode),
+            Taken::Lingering(lingering) => drain_lingering(shared, token, lingering),
+        };
+        let Some(back) = back else {
+            return; // closed, queued or rejected
+        };
+        match shared.table.put_back(token, back) {
+            None => return,
+            Some(again) => {
+                taken = again;
+                // The edge went to another thread: read until the socket is empty.
+                drain = true;
             }
         }
-        Some(Taken::Lingering(lingering)) => drain_lingering(shared, token, lingering),
-        None => {} // closed meanwhile
+    }
+}
+
+/// Reads what a waiting connection sent; returns it when it is to wait again.
+fn on_readable(
+    shared: &Shared,
+    token: usize,
+    mut waiting: Waiting,
+    drain: bool,
+    scratch: &mut [u8],
+    mode: Mode,
+) -> Option<Taken> {
+    let limit = shared.config.head_limits.max_head_bytes + 1;
+    // An end of input that came with the last bytes raises no event of its own:
+    // when the event reports it, read to the end.
+    match waiting.conn.read_available(scratch, limit, drain) {
+        Ok(ReadResult::Data | ReadResult::DataThenEof) => {
+            waiting.head_started.get_or_insert_with(Instant::now);
+            on_bytes(shared, token, waiting, mode)
+        }
+        Ok(ReadResult::WouldBlock) => Some(Taken::Waiting(waiting)),
+        Ok(ReadResult::Closed) | Err(_) => close(shared, token, waiting.conn),
     }
 }
 
 /// Parses the buffered head; serves or queues a complete one, answers a bad one.
-fn on_bytes(shared: &Shared, token: usize, waiting: Waiting, mode: Mode) {
+fn on_bytes(shared: &Shared, token: usize, waiting: Waiting, mode: Mode) -> Option<Taken> {
     if shared.is_shutting_down() {
         // Requests that arrive once a stop began are not started.
         return close(shared, token, waiting.conn);
@@ -63,7 +100,7 @@ fn on_bytes(shared: &Shared, token: usize, waiting: Waiting, mode: Mode) {
     match parse_request_head(&waiting.conn.buf, &shared.config.head_limits) {
         // The rest of the head will never come.
         Ok(Parsed::Partial) if waiting.conn.peer_closed => close(shared, token, waiting.conn),
-        Ok(Parsed::Partial) => put_back(shared, token, Taken::Waiting(waiting)),
+        Ok(Parsed::Partial) => Some(Taken::Waiting(waiting)),
         Ok(Parsed::Complete { head, len }) => {
             let job = Job {
                 token,
@@ -74,17 +111,16 @@ fn on_bytes(shared: &Shared, token: usize, waiting: Waiting, mode: Mode) {
             match mode {
                 Mode::Serve(me) => serve(shared, me, job),
                 Mode::Queue => {
-                    if let Some(job) = shared.enqueue(job) {
-                        // Every worker is busy and the queue is full: say so now.
-                        let status = http::StatusCode::SERVICE_UNAVAILABLE;
-                        reject(
-                            shared,
-                            token,
-                            job.conn,
-                            status,
-                            "the server is busy; retry later",
-                        );
-                    }
+                    let job = shared.enqueue(job)?;
+                    // Every worker is busy and the queue is full: say so now.
+                    let status = http::StatusCode::SERVICE_UNAVAILABLE;
+                    reject(
+                        shared,
+                        token,
+                        job.conn,
+                        status,
+                        "the server is busy; retry later",
+                    )
                 }
             }
         }
@@ -92,8 +128,19 @@ fn on_bytes(shared: &Shared, token: usize, waiting: Waiting, mode: Mode) {
     }
 }
 
-/// Serves `job` on worker `me`, then keeps, lingers or closes its connection.
-pub(crate) fn serve(shared: &Shared, me: usize, job: Job) {
+/// Serves a job the supervisor queued, on worker `me`, and settles its connection.
+pub(crate) fn serve_queued(shared: &Shared, me: usize, job: Job, scratch: &mut [u8]) {
+    let token = job.token;
+    if let Some(back) = serve(shared, me, job) {
+        if let Some(again) = shared.table.put_back(token, back) {
+            settle(shared, token, again, true, scratch, Mode::Serve(me));
+        }
+    }
+}
+
+/// Serves `job` on worker `me`; returns its connection when it is to wait for the
+/// next request (or linger).
+fn serve(shared: &Shared, me: usize, job: Job) -> Option<Taken> {
     let token = job.token;
     match serve_connection(shared, me, job) {
         Returned::KeepAlive(conn) => {
@@ -104,32 +151,13 @@ pub(crate) fn serve(shared: &Shared, me: usize, job: Job) {
                 return close(shared, token, conn);
             }
             let now = Instant::now();
-            let waiting = Waiting {
+            Some(Taken::Waiting(Waiting {
                 head_started: (!conn.buf.is_empty()).then_some(now),
                 idle_since: now,
                 conn,
-            };
-            put_back(shared, token, Taken::Waiting(waiting));
+            }))
         }
         Returned::Linger(conn) => linger(shared, token, conn),
-    }
-}
-
-/// Puts a connection back in the table and arms it for its next event.
-fn put_back(shared: &Shared, token: usize, taken: Taken) {
-    let stream = match &taken {
-        Taken::Waiting(w) => w.conn.stream.clone(),
-        Taken::Lingering(l) => l.conn.stream.clone(),
-    };
-    shared.table.put_back(token, taken);
-    if let Err(e) = shared.poller.rearm(&*stream, token as u64) {
-        log::debug!("cannot re-arm a connection: {e}");
-        if let Some(
-            Taken::Waiting(Waiting { conn, .. }) | Taken::Lingering(Lingering { conn, .. }),
-        ) = shared.table.take(token)
-        {
-            close(shared, token, conn);
-        }
     }
 }
 
@@ -140,30 +168,30 @@ fn reject(
     conn: Connection,
     status: http::StatusCode,
     message: &str,
-) {
+) -> Option<Taken> {
     // Best effort on a non-blocking socket: an error response is a few hundred
     // bytes, which the socket buffer takes at once.
     let _ = (&*conn.stream).write_all(&error_response(status, message));
     let _ = conn.stream.shutdown(std::net::Shutdown::Write);
-    linger(shared, token, conn);
+    linger(shared, token, conn)
 }
 
 /// Keeps `conn` only to read and drop what the client still sends, until EOF or
 /// the linger deadline, so that a response already written is not destroyed by a
 /// reset.
-fn linger(shared: &Shared, token: usize, conn: Connection) {
+fn linger(shared: &Shared, token: usize, conn: Connection) -> Option<Taken> {
     let until = Instant::now() + LINGER;
-    drain_lingering(shared, token, Lingering { conn, until });
+    drain_lingering(shared, token, Lingering { conn, until })
 }
 
-fn drain_lingering(shared: &Shared, token: usize, lingering: Lingering) {
+fn drain_lingering(shared: &Shared, token: usize, lingering: Lingering) -> Option<Taken> {
     let mut scratch = [0u8; 4096];
     loop {
         match (&*lingering.conn.stream).read(&mut scratch) {
             Ok(0) => return close(shared, token, lingering.conn),
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                return put_back(shared, token, Taken::Lingering(lingering));
+                return Some(Taken::Lingering(lingering));
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(_) => return close(shared, token, lingering.conn),
@@ -176,10 +204,12 @@ fn discard_input(conn: &Connection) {
     while let Ok(1..) = (&*conn.stream).read(&mut scratch) {}
 }
 
-/// Closes a connection this thread took, and forgets it.
-pub(crate) fn close(shared: &Shared, token: usize, conn: Connection) {
+/// Closes a connection this thread took, and forgets it. Returns `None`, the
+/// nothing there is to put back.
+pub(crate) fn close(shared: &Shared, token: usize, conn: Connection) -> Option<Taken> {
     shared.table.remove(token);
     closed(shared, conn);
+    None
 }
 
 /// Closes a connection already out of the table.

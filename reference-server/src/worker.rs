@@ -15,7 +15,7 @@ use crate::build_environ::build_environ;
 use crate::connection::{Connection, READ_CHUNK};
 use crate::dispatch::{Job, Returned, Shared};
 use crate::http1::{parse_request_head, BodyFraming, Parsed, RequestHead};
-use crate::readiness::{on_ready, serve, Mode};
+use crate::readiness::{on_ready, serve_queued, Mode};
 use crate::request_body::{lock, BodyState, RequestBody};
 use crate::response_writer::{error_response, WireOutput};
 use crate::socket_wait;
@@ -30,7 +30,7 @@ pub(crate) fn run_worker(shared: Arc<Shared>, me: usize) {
     loop {
         if let Ok(job) = shared.queued.try_recv() {
             shared.turns.begin_serving(me);
-            serve(&shared, me, job);
+            serve_queued(&shared, me, job, &mut scratch);
             shared.turns.end_serving(me);
             continue;
         }
