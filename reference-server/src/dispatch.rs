@@ -17,7 +17,7 @@ use crate::connection::Connection;
 use crate::connection_table::ConnectionTable;
 use crate::http1::RequestHead;
 use crate::poll_turns::PollTurns;
-use crate::poller::Poller;
+use crate::poller::{Poller, Ready};
 
 /// A complete request head and its connection, ready for a worker.
 pub(crate) struct Job {
@@ -63,6 +63,10 @@ pub(crate) struct Shared {
     pub(crate) next_token: AtomicUsize,
     pub(crate) table: ConnectionTable,
     pub(crate) turns: PollTurns,
+    /// Readiness events taken from the poller by a worker that had one to handle
+    /// already: the next free worker handles them before it waits again.
+    pub(crate) ready: Sender<Ready>,
+    pub(crate) ready_rest: Receiver<Ready>,
     /// Complete requests read by the supervisor while every worker was busy.
     pub(crate) queue: Sender<Job>,
     pub(crate) queued: Receiver<Job>,
@@ -82,6 +86,18 @@ impl Shared {
         self.turns.wake_all();
         if let Some(supervisor) = self.supervisor.get() {
             supervisor.unpark();
+        }
+    }
+
+    /// The next readiness event: one taken earlier by another worker, else one
+    /// from the poller (waiting up to `timeout`).
+    pub(crate) fn next_ready(
+        &self,
+        timeout: std::time::Duration,
+    ) -> std::io::Result<Option<Ready>> {
+        match self.ready_rest.try_recv() {
+            Ok(ready) => Ok(Some(ready)),
+            Err(_) => self.poller.wait(timeout, &self.ready),
         }
     }
 

@@ -5,8 +5,12 @@ use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::time::Duration;
 
+use crossbeam_channel::Sender;
 use rustix::event::epoll::{self, CreateFlags, Event, EventData, EventFlags};
-use rustix::event::{eventfd, EventfdFlags};
+use rustix::event::{eventfd, EventfdFlags, Timespec};
+
+/// Events taken from the kernel by one wait, at most.
+pub(crate) const BATCH: usize = 16;
 
 /// The token of the listening socket.
 pub(crate) const LISTENER: u64 = u64::MAX - 1;
@@ -76,26 +80,37 @@ impl Poller {
         Ok(epoll::delete(&self.epoll, source)?)
     }
 
-    /// Waits up to `timeout` for one ready source. One at a time, so that a thread
-    /// that goes on to run a slow app holds no other client's event.
-    pub(crate) fn wait(&self, timeout: Duration) -> io::Result<Option<Ready>> {
-        let timeout = rustix::event::Timespec::try_from(timeout).map_err(io::Error::other)?;
-        let mut events: [Event; 1] = [Event {
+    /// Waits up to `timeout` for ready sources, and gives out up to [`BATCH`] of
+    /// them: the first is returned, the others go to `rest`, where any worker may
+    /// take them (so that a worker that goes on to run a slow app holds no other
+    /// client's event).
+    pub(crate) fn wait(
+        &self,
+        timeout: Duration,
+        rest: &Sender<Ready>,
+    ) -> io::Result<Option<Ready>> {
+        let timeout = Timespec::try_from(timeout).map_err(io::Error::other)?;
+        let mut events = [Event {
             flags: EventFlags::empty(),
             data: EventData::new_u64(0),
-        }];
-        match epoll::wait(&self.epoll, &mut events[..], Some(&timeout)) {
-            Ok(0) => Ok(None),
-            Ok(_) => {
-                let Event { flags, data } = events[0];
-                Ok(Some(Ready {
-                    token: data.u64(),
-                    closed: flags.intersects(EventFlags::RDHUP | EventFlags::HUP | EventFlags::ERR),
-                }))
+        }; BATCH];
+        let n = match epoll::wait(&self.epoll, &mut events[..], Some(&timeout)) {
+            Ok(n) => n,
+            Err(rustix::io::Errno::INTR) => 0,
+            Err(e) => return Err(e.into()),
+        };
+        let mut ready = events[..n].iter().map(|event| {
+            let Event { flags, data } = *event;
+            Ready {
+                token: data.u64(),
+                closed: flags.intersects(EventFlags::RDHUP | EventFlags::HUP | EventFlags::ERR),
             }
-            Err(rustix::io::Errno::INTR) => Ok(None),
-            Err(e) => Err(e.into()),
+        });
+        let first = ready.next();
+        for other in ready {
+            let _ = rest.send(other);
         }
+        Ok(first)
     }
 
     /// Raises the waker for one waiting thread.

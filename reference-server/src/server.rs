@@ -156,6 +156,7 @@ impl Server {
         let poller = Poller::new()?;
         poller.add(&self.listener, LISTENER)?;
         let (queue, queued) = crossbeam_channel::bounded(config.queue_depth);
+        let (ready, ready_rest) = crossbeam_channel::unbounded();
         let workers = config.workers;
         // One worker per core waits on the poller at a time: more only add
         // wake-ups; the others stand by for workers held up in an app.
@@ -172,6 +173,8 @@ impl Server {
             next_token: AtomicUsize::new(0),
             table: ConnectionTable::default(),
             turns: PollTurns::new(cores, workers),
+            ready,
+            ready_rest,
             queue,
             queued,
             supervisor: OnceLock::new(),

@@ -35,7 +35,7 @@ pub(crate) fn supervise(shared: Arc<Shared>) -> LoopEnd {
         if all_busy || stop_deadline.is_some() {
             // Every worker is inside the app (or the workers are gone): answer
             // the clients meanwhile.
-            match shared.poller.wait(STALL) {
+            match shared.next_ready(STALL) {
                 Ok(Some(ready)) => on_ready(&shared, ready, &mut scratch, Mode::Queue),
                 Ok(None) => {}
                 Err(e) => {

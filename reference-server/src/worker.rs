@@ -40,7 +40,7 @@ pub(crate) fn run_worker(shared: Arc<Shared>, me: usize) {
         if !shared.turns.acquire(me, TICK) {
             continue;
         }
-        match shared.poller.wait(TICK) {
+        match shared.next_ready(TICK) {
             Ok(Some(ready)) => {
                 shared.turns.begin_serving(me);
                 on_ready(&shared, ready, &mut scratch, Mode::Serve(me));

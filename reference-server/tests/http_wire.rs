@@ -407,3 +407,74 @@ fn a_request_followed_by_a_half_close_is_answered_then_closed() {
     assert!(reader.is_closed());
     server.stop();
 }
+
+/// Holds every `/block` request until the test opens the gate.
+#[derive(Default, Clone)]
+struct GateApp {
+    gate: Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+    blocked: Arc<AtomicUsize>,
+}
+
+impl GateApp {
+    fn open(&self) {
+        *self.gate.0.lock().unwrap() = true;
+        self.gate.1.notify_all();
+    }
+}
+
+impl gateway_spec::App for GateApp {
+    fn call(&self, environ: Environ, start: StartResponse) -> Result<Body, AppError> {
+        if environ.path_info == b"/block" {
+            self.blocked.fetch_add(1, Ordering::SeqCst);
+            let (lock, opened) = &*self.gate;
+            let guard = lock.lock().unwrap();
+            // Bounded, so that a failing test cannot hang.
+            let _ = opened
+                .wait_timeout_while(guard, support::WAIT * 2, |open| !*open)
+                .unwrap();
+        }
+        start.call(StatusCode::OK, HeaderMap::new())?;
+        Ok(Body::from("done"))
+    }
+}
+
+#[test]
+fn workers_held_up_in_the_app_pass_their_turn_and_a_ready_client_is_served() {
+    // As many blocked requests as there are turns to wait on the poller (one per
+    // core), and one worker more to take over.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let app = GateApp::default();
+    let config = Config {
+        workers: cores + 1,
+        ..Config::default()
+    };
+    let server = start_with(app.clone(), config);
+    let addr = server.local_addr();
+    let blocked: Vec<Reader> = (0..cores)
+        .map(|_| {
+            let mut reader = Reader::new(connect(addr));
+            reader.send(b"GET /block HTTP/1.1\r\nHost: t\r\n\r\n");
+            reader
+        })
+        .collect();
+    let deadline = Instant::now() + support::WAIT;
+    while app.blocked.load(Ordering::SeqCst) < cores {
+        assert!(Instant::now() < deadline, "the blocking requests never ran");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let response = exchange(addr, b"GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(
+        response.status, 200,
+        "served while every turn-holder was blocked"
+    );
+    assert_eq!(
+        app.blocked.load(Ordering::SeqCst),
+        cores,
+        "and they still are"
+    );
+    app.open();
+    for mut reader in blocked {
+        assert_eq!(reader.response("GET").unwrap().text(), "done");
+    }
+    server.stop();
+}
