@@ -162,7 +162,10 @@ impl Environ {
     /// given (ENV-23).
     pub fn set_server_from_host(&mut self, host: &str) {
         let (name, port) = split_host_port(host);
-        self.server_name = name.to_ascii_lowercase();
+        // Into the existing string: a short name needs no allocation.
+        self.server_name.clear();
+        self.server_name.push_str(name);
+        self.server_name.make_ascii_lowercase();
         self.server_port = port.unwrap_or_else(|| self.url_scheme.default_port());
     }
 

@@ -59,9 +59,11 @@ impl Errors {
         }
     }
 
-    /// An errors stream writing to the process's standard error.
+    /// An errors stream writing to the process's standard error (one stream
+    /// shared by every caller, so that making one allocates nothing).
     pub fn stderr() -> Self {
-        Self::new(io::stderr())
+        static STDERR: std::sync::OnceLock<Errors> = std::sync::OnceLock::new();
+        STDERR.get_or_init(|| Self::new(io::stderr())).clone()
     }
 
     /// An errors stream that keeps what it is given in memory, for tests.

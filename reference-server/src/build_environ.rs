@@ -29,9 +29,10 @@ pub(crate) fn build_environ(
         BodyFraming::Length(n) => Some(n),
         BodyFraming::None | BodyFraming::Chunked => None,
     };
-    let absolute_authority = head
-        .target
-        .split_once("://")
+    // Only an absolute-form target (not starting with '/') names an authority.
+    let absolute_authority = (!head.target.starts_with('/'))
+        .then(|| head.target.split_once("://"))
+        .flatten()
         .map(|(_, rest)| rest.split(['/', '?']).next().unwrap_or_default());
     if let Some(authority) = absolute_authority {
         // Environ::new took SERVER_NAME from the target's authority, which also
@@ -61,7 +62,7 @@ pub(crate) fn build_environ(
         BodyFraming::None | BodyFraming::Length(0) => Input::empty(),
         BodyFraming::Length(_) | BodyFraming::Chunked => Input::new(BufReader::new(body)),
     };
-    environ.errors = Errors::new(LogLines::default());
+    environ.errors = ERRORS.with(Errors::clone);
     Ok(environ)
 }
 
@@ -82,6 +83,11 @@ fn without_underscored_names(headers: HeaderMap) -> HeaderMap {
         }
     }
     kept
+}
+
+thread_local! {
+    // One errors stream per worker thread: made once, cloned per request.
+    static ERRORS: Errors = Errors::new(LogLines::default());
 }
 
 /// The errors stream of the reference server: each line an app writes becomes one

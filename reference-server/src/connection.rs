@@ -18,6 +18,8 @@ pub(crate) struct Connection {
     /// Bytes received and not yet consumed: a partial head, or what a client
     /// pipelined after the previous request.
     pub(crate) buf: Vec<u8>,
+    /// The response writer's buffer, kept between responses.
+    pub(crate) out: Vec<u8>,
     /// The client closed its sending side: once what it sent is answered, the
     /// connection ends.
     pub(crate) peer_closed: bool,
@@ -43,6 +45,7 @@ impl Connection {
             peer,
             local,
             buf: Vec::new(),
+            out: Vec::new(),
             peer_closed: false,
         }
     }

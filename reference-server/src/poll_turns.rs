@@ -109,6 +109,15 @@ impl PollTurns {
         let _ = write!(request, "{method} {target}");
     }
 
+    /// The request worker `me` serves (or served last).
+    pub(crate) fn request(&self, me: usize) -> String {
+        self.workers[me]
+            .request
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     /// Workers serving now.
     pub(crate) fn serving(&self) -> usize {
         self.workers

@@ -4,7 +4,6 @@
 
 use std::io::{self, Read};
 use std::net::TcpStream;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -36,7 +35,7 @@ pub(crate) struct BodyState {
     continue_pending: bool,
     /// Set by the response writer once the final head went out: a `100 Continue`
     /// can no longer be sent (CONN rules).
-    response_started: Arc<AtomicBool>,
+    pub(crate) response_started: bool,
     read_total: u64,
     max_body: u64,
     /// How long a read may wait for the client.
@@ -53,7 +52,6 @@ impl BodyState {
         expect_continue: bool,
         limits: (u64, ChunkedLimits),
         read_timeout: Duration,
-        response_started: Arc<AtomicBool>,
     ) -> Self {
         let remaining = match framing {
             BodyFraming::None | BodyFraming::Length(0) => Remaining::Done,
@@ -67,7 +65,7 @@ impl BodyState {
             pos: 0,
             remaining,
             continue_pending,
-            response_started,
+            response_started: false,
             read_total: 0,
             max_body: limits.0,
             read_timeout,
@@ -140,7 +138,7 @@ impl BodyState {
         }
         if self.continue_pending {
             self.continue_pending = false;
-            if !self.response_started.load(Ordering::SeqCst) {
+            if !self.response_started {
                 socket_wait::write_all(&self.stream, CONTINUE, self.read_timeout)?;
             }
         }

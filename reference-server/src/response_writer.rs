@@ -2,7 +2,7 @@
 //! the exchange chose (Content-Length, chunked, close-delimited). It decides no
 //! framing itself; `gateway_spec::server::run` does, by SPEC.md's FRAME rules.
 
-use std::io::{self, IoSlice};
+use std::io::{self, IoSlice, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -34,7 +34,6 @@ pub(crate) struct WireOutput {
     /// Set when a graceful stop began: responses from then on close (SRV-8).
     shutting_down: Arc<AtomicBool>,
     server_header: bool,
-    response_started: Arc<AtomicBool>,
     /// The request body, to learn at head time whether it can still be read.
     body: Arc<std::sync::Mutex<BodyState>>,
     /// The drain bound: more unread body than this closes the connection.
@@ -55,8 +54,8 @@ impl WireOutput {
         version: Version,
         close: bool,
         shared: &Shared,
-        response_started: Arc<AtomicBool>,
         body: Arc<std::sync::Mutex<BodyState>>,
+        buffer: Vec<u8>,
     ) -> Self {
         Self {
             stream,
@@ -64,14 +63,19 @@ impl WireOutput {
             close,
             shutting_down: shared.shutting_down.clone(),
             server_header: shared.config.server_header,
-            response_started,
             body,
             drain_bytes: shared.config.drain_bytes,
             write_timeout: shared.config.write_timeout,
-            pending: Vec::with_capacity(512),
+            pending: buffer,
             chunked: false,
             announced_close: false,
         }
+    }
+
+    /// The write buffer, emptied, for the next response on the connection.
+    pub(crate) fn into_buffer(mut self) -> Vec<u8> {
+        self.pending.clear();
+        std::mem::take(&mut self.pending)
     }
 
     fn write_pending(&mut self) -> io::Result<()> {
@@ -85,9 +89,9 @@ impl WireOutput {
 
 impl Output for WireOutput {
     fn send_head(&mut self, head: &ResponseHead, framing: Framing) -> io::Result<()> {
-        self.response_started.store(true, Ordering::SeqCst);
         let body_lost = {
-            let body = lock(&self.body);
+            let mut body = lock(&self.body);
+            body.response_started = true;
             // A client still waiting for 100 Continue will never send its body now,
             // and a body that failed cannot be drained: either way the connection
             // ends with this response, which says so (FRAME-17, CONN-8).
@@ -119,8 +123,8 @@ impl Output for WireOutput {
     fn send_body(&mut self, chunk: &[u8]) -> io::Result<()> {
         let chunked = self.chunked;
         if chunked {
-            self.pending
-                .extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+            // Into the buffer directly: no string per chunk.
+            let _ = write!(self.pending, "{:x}\r\n", chunk.len());
         }
         if self.pending.len() + chunk.len() <= COALESCE_LIMIT {
             self.pending.extend_from_slice(chunk);

@@ -3,7 +3,7 @@
 //! SPEC.md's sections: check limits, build the environ, run the app, drain the
 //! unread body, decide whether the connection lives.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -121,17 +121,17 @@ fn serve_request(shared: &Shared, me: usize, conn: &mut Connection, head: Reques
             return reject(shared, conn, StatusCode::PAYLOAD_TOO_LARGE, &message);
         }
     }
-    let (method, target) = (head.method.clone(), head.target.clone());
-    // Only the access log needs these; keep the common path free of copies.
+    // Only the access log needs these; keep the common path free of copies. (A
+    // failure is logged with the request as `turns` recorded it.)
     let logged = shared.access_log.is_on().then(|| {
         (
+            format!("{} {} {:?}", head.method, head.target, head.version),
             header_text(&head, http::header::REFERER),
             header_text(&head, http::header::USER_AGENT),
         )
     });
     let (version, keep_alive_asked) = (head.version, head.keep_alive);
 
-    let response_started = Arc::new(AtomicBool::new(false));
     let body = Arc::new(Mutex::new(BodyState::new(
         conn.stream.clone(),
         std::mem::take(&mut conn.buf),
@@ -139,7 +139,6 @@ fn serve_request(shared: &Shared, me: usize, conn: &mut Connection, head: Reques
         head.expect_continue,
         (config.max_body_bytes, config.chunked_limits.clone()),
         config.body_read_timeout,
-        response_started.clone(),
     )));
     let environ = match build_environ(
         head,
@@ -156,8 +155,8 @@ fn serve_request(shared: &Shared, me: usize, conn: &mut Connection, head: Reques
         version,
         !keep_alive_asked,
         shared,
-        response_started,
         body.clone(),
+        std::mem::take(&mut conn.out),
     );
 
     shared.in_flight.fetch_add(1, Ordering::SeqCst);
@@ -171,15 +170,16 @@ fn serve_request(shared: &Shared, me: usize, conn: &mut Connection, head: Reques
         && body.drain(config.drain_bytes);
     conn.buf = body.take_leftover();
     drop(body);
+    conn.out = output.into_buffer();
 
     if let Some(failure) = &outcome.failure {
+        let request = shared.turns.request(me);
         match failure {
-            Failure::ClientGone(_) => log::debug!("{method} {target}: {failure}"),
-            _ => log::error!("{method} {target}: {failure}"),
+            Failure::ClientGone(_) => log::debug!("{request}: {failure}"),
+            _ => log::error!("{request}: {failure}"),
         }
     }
-    if let Some((referer, user_agent)) = logged {
-        let request_line = format!("{method} {target} {version:?}");
+    if let Some((request_line, referer, user_agent)) = logged {
         shared.access_log.record(&AccessEntry {
             peer: conn.peer.ip(),
             request_line: &request_line,
