@@ -12,9 +12,11 @@ use http::{HeaderMap, HeaderValue};
 use crate::http1::{BodyFraming, RequestHead};
 use crate::request_body::RequestBody;
 
-/// Builds the environ for `head`, whose body the app reads through `body`.
+/// Builds the environ for `head` with its fields as `headers`, whose body the app
+/// reads through `body`.
 pub(crate) fn build_environ(
     head: RequestHead,
+    headers: HeaderMap,
     body: RequestBody,
     peer: SocketAddr,
     local: SocketAddr,
@@ -22,7 +24,7 @@ pub(crate) fn build_environ(
 ) -> Result<Environ, TargetError> {
     let mut environ = Environ::new(head.method, &head.target)?;
     environ.version = head.version;
-    environ.headers = without_underscored_names(head.headers);
+    environ.headers = without_underscored_names(headers);
     environ.remote_addr = Some(peer);
     let framing = head.framing;
     environ.content_length = match framing {

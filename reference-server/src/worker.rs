@@ -7,8 +7,9 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use bytes::Bytes;
 use gateway_spec::server::{run, Failure};
-use http::StatusCode;
+use http::{HeaderMap, StatusCode};
 
 use crate::access_log::AccessEntry;
 use crate::build_environ::build_environ;
@@ -75,8 +76,10 @@ pub(crate) fn serve_connection(shared: &Shared, me: usize, job: Job) -> Returned
         mut head_len,
     } = job;
     loop {
+        // The fields become header values that share one copy of the head.
+        let headers = head.header_map(&Bytes::copy_from_slice(&conn.buf[..head_len]));
         conn.buf.drain(..head_len);
-        match serve_request(shared, me, &mut conn, head) {
+        match serve_request(shared, me, &mut conn, head, headers) {
             After::Close => return linger(conn),
             After::KeepAlive if conn.buf.is_empty() => break,
             After::KeepAlive => match parse_request_head(&conn.buf, &shared.config.head_limits) {
@@ -106,7 +109,13 @@ fn linger(conn: Connection) -> Returned {
 }
 
 /// One request's life: limits, environ, app, drain, keep-alive decision.
-fn serve_request(shared: &Shared, me: usize, conn: &mut Connection, head: RequestHead) -> After {
+fn serve_request(
+    shared: &Shared,
+    me: usize,
+    conn: &mut Connection,
+    head: RequestHead,
+    headers: HeaderMap,
+) -> After {
     // Only the access log needs the clock.
     let started = shared.access_log.is_on().then(Instant::now);
     shared.turns.name_request(me, &head.method, &head.target);
@@ -126,8 +135,8 @@ fn serve_request(shared: &Shared, me: usize, conn: &mut Connection, head: Reques
     let logged = shared.access_log.is_on().then(|| {
         (
             format!("{} {} {:?}", head.method, head.target, head.version),
-            header_text(&head, http::header::REFERER),
-            header_text(&head, http::header::USER_AGENT),
+            header_text(&headers, http::header::REFERER),
+            header_text(&headers, http::header::USER_AGENT),
         )
     });
     let (version, keep_alive_asked) = (head.version, head.keep_alive);
@@ -142,6 +151,7 @@ fn serve_request(shared: &Shared, me: usize, conn: &mut Connection, head: Reques
     )));
     let environ = match build_environ(
         head,
+        headers,
         RequestBody(body.clone()),
         conn.peer,
         conn.local,
@@ -203,8 +213,8 @@ fn reject(shared: &Shared, conn: &Connection, status: StatusCode, message: &str)
     After::Close
 }
 
-fn header_text(head: &RequestHead, name: http::header::HeaderName) -> Option<String> {
-    head.headers
+fn header_text(headers: &HeaderMap, name: http::header::HeaderName) -> Option<String> {
+    headers
         .get(name)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
 }

@@ -5,26 +5,51 @@
 //! read differently (two lengths, an unknown coding before `chunked`, a `+5`)
 //! is how request smuggling starts.
 
-use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, HOST, TRANSFER_ENCODING};
-use http::{HeaderMap, HeaderName, HeaderValue, Version};
+use http::Version;
 
 use super::head_error::HeadError;
-use super::request_head::BodyFraming;
+use super::request_head::{BodyFraming, FieldSpan};
 
 /// What the fields say, once checked.
 pub(crate) struct Fields {
-    pub(crate) headers: HeaderMap,
+    pub(crate) spans: Vec<FieldSpan>,
     pub(crate) framing: BodyFraming,
     pub(crate) keep_alive: bool,
     pub(crate) expect_continue: bool,
 }
 
-/// Builds the header map and applies the semantic rules, in one pass over the fields.
+/// The fields whose meaning the server acts on.
+enum Known {
+    Host,
+    ContentLength,
+    TransferEncoding,
+    Connection,
+    Expect,
+    Other,
+}
+
+/// Recognizes a field name by its length first, so that most names cost one
+/// comparison of lengths and none of bytes.
+fn known(name: &[u8]) -> Known {
+    let is = |known: &[u8]| name.eq_ignore_ascii_case(known);
+    match name.len() {
+        4 if is(b"host") => Known::Host,
+        14 if is(b"content-length") => Known::ContentLength,
+        17 if is(b"transfer-encoding") => Known::TransferEncoding,
+        10 if is(b"connection") => Known::Connection,
+        6 if is(b"expect") => Known::Expect,
+        _ => Known::Other,
+    }
+}
+
+/// Applies the semantic rules in one pass over the fields, and records where each
+/// lies in the buffer that starts at address `base` (no field is copied).
 pub(crate) fn interpret_fields(
     fields: &[httparse::Header<'_>],
+    base: usize,
     version: Version,
 ) -> Result<Fields, HeadError> {
-    let mut headers = HeaderMap::with_capacity(fields.len());
+    let mut spans = Vec::with_capacity(fields.len());
     let mut hosts = 0usize;
     let mut host: &[u8] = b"";
     let mut content_length: Option<u64> = None;
@@ -33,28 +58,24 @@ pub(crate) fn interpret_fields(
     let mut expectation = Expectation::None;
 
     for field in fields {
-        let name = HeaderName::from_bytes(field.name.as_bytes())
-            .map_err(|_| HeadError::InvalidFieldName)?;
-        let value =
-            HeaderValue::from_bytes(field.value).map_err(|_| HeadError::InvalidFieldValue)?;
-        // Standard names compare as enum tags, so this chain costs no string compares.
-        if name == HOST {
-            hosts += 1;
-            host = field.value;
-        } else if name == CONTENT_LENGTH {
-            let length = parse_content_length(field.value)?;
-            if content_length.is_some_and(|seen| seen != length) {
-                return Err(HeadError::ConflictingContentLength);
+        match known(field.name.as_bytes()) {
+            Known::Host => {
+                hosts += 1;
+                host = field.value;
             }
-            content_length = Some(length);
-        } else if name == TRANSFER_ENCODING {
-            codings.add(field.value)?;
-        } else if name == CONNECTION {
-            connection.add(field.value);
-        } else if name == EXPECT {
-            expectation = expectation.add(field.value);
+            Known::ContentLength => {
+                let length = parse_content_length(field.value)?;
+                if content_length.is_some_and(|seen| seen != length) {
+                    return Err(HeadError::ConflictingContentLength);
+                }
+                content_length = Some(length);
+            }
+            Known::TransferEncoding => codings.add(field.value)?,
+            Known::Connection => connection.add(field.value),
+            Known::Expect => expectation = expectation.add(field.value),
+            Known::Other => {}
         }
-        headers.append(name, value);
+        spans.push(FieldSpan::of(base, field.name.as_bytes(), field.value));
     }
 
     match hosts {
@@ -93,7 +114,7 @@ pub(crate) fn interpret_fields(
     };
 
     Ok(Fields {
-        headers,
+        spans,
         framing,
         keep_alive,
         expect_continue,

@@ -11,7 +11,8 @@
 
 use std::mem::MaybeUninit;
 
-use http::{HeaderMap, Method, Version};
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Version};
 use memchr::{memchr, memchr_iter};
 
 use super::head_error::HeadError;
@@ -63,8 +64,9 @@ pub struct RequestHead {
     pub target: String,
     /// [`Version::HTTP_10`] or [`Version::HTTP_11`].
     pub version: Version,
-    /// Every field, in the order received (names lower-cased by `http`).
-    pub headers: HeaderMap,
+    /// Where every field line lies in the parsed buffer, in the order received:
+    /// the parser checks fields but copies none (see [`RequestHead::fields`]).
+    pub spans: Vec<FieldSpan>,
     /// How the request body is delimited.
     pub framing: BodyFraming,
     /// Whether the connection may carry another request after this one.
@@ -92,6 +94,77 @@ const MAX_LEADING_EMPTY_LINES: usize = 4;
 /// Header slots kept on the stack; larger `max_headers` fall back to the heap.
 const INLINE_HEADER_SLOTS: usize = 128;
 
+/// Where one field line's name and value lie in the buffer a head was parsed from
+/// (byte offsets, ends excluded; the value without surrounding whitespace).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldSpan {
+    name: (u32, u32),
+    value: (u32, u32),
+}
+
+impl FieldSpan {
+    /// The span of `name` and `value`, slices of the buffer starting at `base`.
+    pub(crate) fn of(base: usize, name: &[u8], value: &[u8]) -> Self {
+        // Offsets from addresses, without unsafe code: both slices lie in the buffer.
+        let range = |part: &[u8]| {
+            let start = (part.as_ptr() as usize - base) as u32;
+            (start, start + part.len() as u32)
+        };
+        Self {
+            name: range(name),
+            value: range(value),
+        }
+    }
+
+    fn slice(range: (u32, u32), buf: &[u8]) -> &[u8] {
+        buf.get(range.0 as usize..range.1 as usize)
+            .unwrap_or_default()
+    }
+}
+
+impl RequestHead {
+    /// Each field line as `(name, value)`, in the order received, read from `buf`:
+    /// the buffer this head was parsed from (or a copy of its first bytes).
+    ///
+    /// ```
+    /// use reference_server::http1::{parse_request_head, HeadLimits, Parsed};
+    ///
+    /// let buf = b"GET / HTTP/1.1\r\nHost: example.com\r\nX-Id:  7 \r\n\r\n";
+    /// let Parsed::Complete { head, .. } = parse_request_head(buf, &HeadLimits::default())? else {
+    ///     panic!("the head is complete");
+    /// };
+    /// let fields: Vec<_> = head.fields(buf).collect();
+    /// assert_eq!(fields, [(&b"Host"[..], &b"example.com"[..]), (b"X-Id", b"7")]);
+    /// # Ok::<(), reference_server::http1::HeadError>(())
+    /// ```
+    pub fn fields<'b>(&'b self, buf: &'b [u8]) -> impl Iterator<Item = (&'b [u8], &'b [u8])> + 'b {
+        self.spans.iter().map(move |span| {
+            (
+                FieldSpan::slice(span.name, buf),
+                FieldSpan::slice(span.value, buf),
+            )
+        })
+    }
+
+    /// The fields as a header map (names lower-cased), whose values share `buf`
+    /// (the buffer this head was parsed from, or a copy of its first bytes)
+    /// instead of copying each one.
+    pub fn header_map(&self, buf: &Bytes) -> HeaderMap {
+        let mut map = HeaderMap::with_capacity(self.spans.len());
+        for span in &self.spans {
+            let name = HeaderName::from_bytes(FieldSpan::slice(span.name, buf));
+            let (start, end) = (span.value.0 as usize, span.value.1 as usize);
+            let value =
+                HeaderValue::from_maybe_shared(buf.slice(start.min(end)..end.min(buf.len())));
+            // The parser admitted only tokens and visible bytes, which both accept.
+            if let (Ok(name), Ok(value)) = (name, value) {
+                map.append(name, value);
+            }
+        }
+        map
+    }
+}
+
 /// Parses the request head at the start of `buf`.
 ///
 /// Returns [`Parsed::Partial`] while the head is incomplete and valid so far,
@@ -113,7 +186,8 @@ pub fn parse_request_head(buf: &[u8], limits: &HeadLimits) -> Result<Parsed, Hea
     match find_head(buf, limits)? {
         Scan::Partial => Ok(Parsed::Partial),
         Scan::Complete(bounds) => {
-            let head = parse_complete_head(&buf[bounds.start..bounds.end], bounds, limits)?;
+            let base = buf.as_ptr() as usize;
+            let head = parse_complete_head(&buf[bounds.start..bounds.end], base, bounds, limits)?;
             Ok(Parsed::Complete {
                 head,
                 len: bounds.end,
@@ -270,6 +344,7 @@ fn is_visible_ascii(b: u8) -> bool {
 /// at most `max_headers` fields, then applies the semantic rules.
 fn parse_complete_head(
     head: &[u8],
+    base: usize,
     bounds: HeadBounds,
     limits: &HeadLimits,
 ) -> Result<RequestHead, HeadError> {
@@ -315,12 +390,12 @@ fn parse_complete_head(
     }
     check_target_form(&method, target)?;
 
-    let fields = interpret_fields(request.headers, version)?;
+    let fields = interpret_fields(request.headers, base, version)?;
     Ok(RequestHead {
         method,
         target: target.to_owned(),
         version,
-        headers: fields.headers,
+        spans: fields.spans,
         framing: fields.framing,
         keep_alive: fields.keep_alive,
         expect_continue: fields.expect_continue,

@@ -89,6 +89,51 @@ fn head_like() -> impl Strategy<Value = Vec<u8>> {
         )
 }
 
+/// Valid heads with fields of any token name and any admissible value bytes
+/// (visible ASCII, tab, obs-text), with optional whitespace around values.
+fn valid_head() -> impl Strategy<Value = Vec<u8>> {
+    let name = "[!#$%&'*+.^_`|~0-9A-Za-z-]{1,20}";
+    let value = prop::collection::vec(
+        prop_oneof![0x21u8..=0x7e, Just(b' '), Just(b'\t'), 0x80u8..=0xff],
+        0..30,
+    );
+    let ows = || pick(&["", " ", "\t", "  "]);
+    let field = (name, ows(), value, ows());
+    (
+        pick(&["GET", "POST", "PURGE"]),
+        pick(&["/", "/a?b=c", "http://a/b"]),
+        pick(&["HTTP/1.1", "HTTP/1.0"]),
+        prop::collection::vec(field, 0..12),
+    )
+        .prop_map(|(method, target, version, fields)| {
+            let mut head = format!("{method} {target} {version}\r\nHost: a\r\n").into_bytes();
+            for (name, before, value, after) in fields {
+                // Names the server interprets could make the head invalid; keep them out.
+                let name = format!("x-{name}");
+                head.extend_from_slice(name.as_bytes());
+                head.push(b':');
+                head.extend_from_slice(before.as_bytes());
+                // Whitespace at the ends of a value is not part of it.
+                let trimmed =
+                    value
+                        .iter()
+                        .position(|&b| b != b' ' && b != b'\t')
+                        .map_or(&[][..], |start| {
+                            let end = value
+                                .iter()
+                                .rposition(|&b| b != b' ' && b != b'\t')
+                                .unwrap_or(start);
+                            &value[start..=end]
+                        });
+                head.extend_from_slice(trimmed);
+                head.extend_from_slice(after.as_bytes());
+                head.extend_from_slice(b"\r\n");
+            }
+            head.extend_from_slice(b"\r\n");
+            head
+        })
+}
+
 /// Bytes drawn mostly from the ones the grammar cares about.
 fn head_bytes() -> impl Strategy<Value = Vec<u8>> {
     let interesting = prop::sample::select(b"GET / HTTP/1.1\r\n:Host ab\t\0,;\x7f\xff".to_vec());
@@ -109,5 +154,26 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(input in prop::collection::vec(any::<u8>(), 0..600), limits in limits()) {
         let _ = parse_request_head(&input, &limits);
+    }
+}
+
+proptest! {
+    /// Every field of an accepted head reaches the header map whole: the spans
+    /// point at exactly the bytes httparse saw, and `http` accepts all of them.
+    #[test]
+    fn every_field_of_an_accepted_head_reaches_the_header_map(input in valid_head()) {
+        let parsed = parse_request_head(&input, &HeadLimits::default());
+        prop_assert!(matches!(parsed, Ok(crate::http1::Parsed::Complete { .. })), "{:?}", parsed);
+        if let Ok(crate::http1::Parsed::Complete { head, len }) = parsed {
+            let mut slots = vec![httparse::EMPTY_HEADER; head.spans.len()];
+            let mut request = httparse::Request::new(&mut slots);
+            let start = input.iter().position(|&b| b != b'\r' && b != b'\n').unwrap_or(0);
+            prop_assert!(request.parse(&input[start..len]).is_ok());
+            let expected: Vec<(&[u8], &[u8])> =
+                request.headers.iter().map(|h| (h.name.as_bytes(), h.value)).collect();
+            prop_assert_eq!(head.fields(&input).collect::<Vec<_>>(), expected);
+            let map = head.header_map(&bytes::Bytes::copy_from_slice(&input));
+            prop_assert_eq!(map.len(), head.spans.len());
+        }
     }
 }
