@@ -121,9 +121,28 @@ pub(crate) fn interpret_fields(
     })
 }
 
+/// A 256-entry membership table for a byte class: one load per byte tested.
+const fn byte_class(extra: &[u8]) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    let mut i = 0;
+    while i < extra.len() {
+        table[extra[i] as usize] = true;
+        i += 1;
+    }
+    table
+}
+
+static TCHAR: [bool; 256] = byte_class(b"!#$%&'*+-.^_`|~");
+static REG_NAME: [bool; 256] = byte_class(b"-._~!$&'()*+,;=%");
+
 /// RFC 9110 tchar.
 pub(crate) fn is_token(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    TCHAR[usize::from(b)]
 }
 
 /// Splits a field value into list elements with optional whitespace trimmed (RFC 9110 §5.6.1).
@@ -276,5 +295,5 @@ fn is_valid_host(value: &[u8]) -> bool {
 
 /// unreserved / sub-delims / "%" (pct-encoded) from RFC 3986 reg-name.
 fn is_reg_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=%".contains(&b)
+    REG_NAME[usize::from(b)]
 }

@@ -183,6 +183,56 @@ impl RequestHead {
 /// # Ok::<(), reference_server::http1::HeadError>(())
 /// ```
 pub fn parse_request_head(buf: &[u8], limits: &HeadLimits) -> Result<Parsed, HeadError> {
+    match parse_whole_valid_head(buf, limits) {
+        Some(parsed) => Ok(parsed),
+        None => parse_by_scan(buf, limits),
+    }
+}
+
+/// The common case, a whole valid head already in `buf`, without the line-by-line
+/// scan of `find_head`: httparse finds the end, then each line it saw is checked
+/// to end in CRLF (httparse also ends lines at a bare LF). Returns `None` for
+/// anything else (incomplete, over a limit, a bare LF, any error), so that the
+/// scan decides and names the error exactly as before: this path only accepts
+/// what the scan accepts, with the same result.
+pub(crate) fn parse_whole_valid_head(buf: &[u8], limits: &HeadLimits) -> Option<Parsed> {
+    if limits.max_headers > INLINE_HEADER_SLOTS {
+        return None;
+    }
+    let view = &buf[..buf.len().min(limits.max_head_bytes)];
+    let start = skip_leading_empty_lines(view).ok()??;
+    let mut slots = [MaybeUninit::<httparse::Header<'_>>::uninit(); INLINE_HEADER_SLOTS];
+    let mut no_fields: [httparse::Header<'_>; 0] = [];
+    let mut request = httparse::Request::new(&mut no_fields);
+    let len =
+        match request.parse_with_uninit_headers(&view[start..], &mut slots[..limits.max_headers]) {
+            Ok(httparse::Status::Complete(len)) => len,
+            _ => return None,
+        };
+    let (base, end) = (buf.as_ptr() as usize, start + len);
+    let crlf_before = |at: usize| at >= start + 2 && buf[at - 2] == b'\r' && buf[at - 1] == b'\n';
+    let name_at = |field: &httparse::Header<'_>| field.name.as_ptr() as usize - base;
+    // Where the request line ends: at the first field, or at the final CRLF.
+    let line_end = request.headers.first().map_or(end - 2, name_at);
+    let crlf_everywhere = crlf_before(line_end)
+        && crlf_before(end - 2)
+        && crlf_before(end)
+        && request
+            .headers
+            .iter()
+            .skip(1)
+            .all(|field| crlf_before(name_at(field)));
+    // The request line's LF within max_request_line + CRLF bytes, as the scan counts.
+    if !crlf_everywhere || line_end - start > limits.max_request_line + 2 {
+        return None;
+    }
+    let head = build_head(&request, base).ok()?;
+    Some(Parsed::Complete { head, len: end })
+}
+
+/// The general path: scan line by line (limits and line endings are decided even
+/// while the head is incomplete), then tokenize a complete head.
+pub(crate) fn parse_by_scan(buf: &[u8], limits: &HeadLimits) -> Result<Parsed, HeadError> {
     match find_head(buf, limits)? {
         Scan::Partial => Ok(Parsed::Partial),
         Scan::Complete(bounds) => {
@@ -373,6 +423,12 @@ fn parse_complete_head(
             ))
         }
     }
+    build_head(&request, base)
+}
+
+/// Checks what httparse tokenized (method, version, target form, fields) and
+/// makes the head.
+fn build_head(request: &httparse::Request<'_, '_>, base: usize) -> Result<RequestHead, HeadError> {
     let (Some(method), Some(target), Some(minor)) = (request.method, request.path, request.version)
     else {
         return Err(HeadError::MalformedRequestLine);

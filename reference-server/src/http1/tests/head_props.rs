@@ -177,3 +177,18 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// The fast path for whole valid heads accepts only what the line-by-line scan
+    /// accepts, with the same result.
+    #[test]
+    fn the_fast_path_agrees_with_the_scan(
+        input in prop_oneof![head_like(), head_bytes(), valid_head()],
+        limits in limits(),
+    ) {
+        use crate::http1::request_head::{parse_by_scan, parse_whole_valid_head};
+        if let Some(fast) = parse_whole_valid_head(&input, &limits) {
+            prop_assert_eq!(parse_by_scan(&input, &limits), Ok(fast));
+        }
+    }
+}

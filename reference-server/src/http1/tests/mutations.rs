@@ -8,6 +8,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use super::splits::{assert_prefixes_agree, decode_in_pieces};
+use crate::http1::request_head::{parse_by_scan, parse_whole_valid_head};
 use crate::http1::{parse_request_head, BodyFraming, ChunkedLimits, HeadLimits, Parsed};
 
 /// Mutants per corpus case by default: about 2 s in a debug build (1000 take about 3 s).
@@ -114,6 +115,16 @@ fn check_chunked_splits(body: &[u8], cuts: &[usize]) {
 fn check_mutant(rng: &mut XorShift, mutant: &[u8]) -> (bool, bool) {
     let cuts: Vec<usize> = (0..3).map(|_| rng.position(mutant.len())).collect();
     let limits = HeadLimits::default();
+    // The fast path for whole valid heads agrees with the line-by-line scan.
+    if let Some(fast) = parse_whole_valid_head(mutant, &limits) {
+        let scanned = parse_by_scan(mutant, &limits);
+        assert_eq!(
+            scanned,
+            Ok(fast),
+            "fast path disagrees on {}",
+            escape(mutant)
+        );
+    }
     let complete = match assert_prefixes_agree(mutant, &cuts, &limits) {
         Ok(Parsed::Complete { head, len }) => {
             assert!(len > 0 && len <= mutant.len(), "head length {len}");
