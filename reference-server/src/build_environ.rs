@@ -15,14 +15,14 @@ use crate::request_body::RequestBody;
 /// Builds the environ for `head` with its fields as `headers`, whose body the app
 /// reads through `body`.
 pub(crate) fn build_environ(
-    head: RequestHead,
+    (head, target): (RequestHead, &str),
     headers: HeaderMap,
     body: RequestBody,
     peer: SocketAddr,
     local: SocketAddr,
     server_name: Option<&str>,
 ) -> Result<Environ, TargetError> {
-    let mut environ = Environ::new(head.method, &head.target)?;
+    let mut environ = Environ::new(head.method, target)?;
     environ.version = head.version;
     environ.headers = without_underscored_names(headers);
     environ.remote_addr = Some(peer);
@@ -32,8 +32,8 @@ pub(crate) fn build_environ(
         BodyFraming::None | BodyFraming::Chunked => None,
     };
     // Only an absolute-form target (not starting with '/') names an authority.
-    let absolute_authority = (!head.target.starts_with('/'))
-        .then(|| head.target.split_once("://"))
+    let absolute_authority = (!target.starts_with('/'))
+        .then(|| target.split_once("://"))
         .flatten()
         .map(|(_, rest)| rest.split(['/', '?']).next().unwrap_or_default());
     if let Some(authority) = absolute_authority {

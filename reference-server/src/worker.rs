@@ -77,9 +77,11 @@ pub(crate) fn serve_connection(shared: &Shared, me: usize, job: Job) -> Returned
     } = job;
     loop {
         // The fields become header values that share one copy of the head.
-        let headers = head.header_map(&Bytes::copy_from_slice(&conn.buf[..head_len]));
+        let head_bytes = Bytes::copy_from_slice(&conn.buf[..head_len]);
+        let headers = head.header_map(&head_bytes);
         conn.buf.drain(..head_len);
-        match serve_request(shared, me, &mut conn, head, headers) {
+        let target = head.target(&head_bytes);
+        match serve_request(shared, me, &mut conn, (head, target), headers) {
             After::Close => return linger(conn),
             After::KeepAlive if conn.buf.is_empty() => break,
             After::KeepAlive => match parse_request_head(&conn.buf, &shared.config.head_limits) {
@@ -113,12 +115,12 @@ fn serve_request(
     shared: &Shared,
     me: usize,
     conn: &mut Connection,
-    head: RequestHead,
+    (head, target): (RequestHead, &str),
     headers: HeaderMap,
 ) -> After {
     // Only the access log needs the clock.
     let started = shared.access_log.is_on().then(Instant::now);
-    shared.turns.name_request(me, &head.method, &head.target);
+    shared.turns.name_request(me, &head.method, target);
     let config = &shared.config;
     if let BodyFraming::Length(n) = head.framing {
         if n > config.max_body_bytes {
@@ -134,7 +136,7 @@ fn serve_request(
     // failure is logged with the request as `turns` recorded it.)
     let logged = shared.access_log.is_on().then(|| {
         (
-            format!("{} {} {:?}", head.method, head.target, head.version),
+            format!("{} {} {:?}", head.method, target, head.version),
             header_text(&headers, http::header::REFERER),
             header_text(&headers, http::header::USER_AGENT),
         )
@@ -150,7 +152,7 @@ fn serve_request(
         config.body_read_timeout,
     )));
     let environ = match build_environ(
-        head,
+        (head, target),
         headers,
         RequestBody(body.clone()),
         conn.peer,

@@ -60,8 +60,9 @@ pub enum Parsed {
 pub struct RequestHead {
     /// The request method.
     pub method: Method,
-    /// The request-target exactly as sent (origin-, absolute- or asterisk-form), visible ASCII only.
-    pub target: String,
+    /// Where the request-target lies in the parsed buffer (see
+    /// [`RequestHead::target`]).
+    target: (u32, u32),
     /// [`Version::HTTP_10`] or [`Version::HTTP_11`].
     pub version: Version,
     /// Where every field line lies in the parsed buffer, in the order received:
@@ -105,15 +106,17 @@ pub struct FieldSpan {
 impl FieldSpan {
     /// The span of `name` and `value`, slices of the buffer starting at `base`.
     pub(crate) fn of(base: usize, name: &[u8], value: &[u8]) -> Self {
-        // Offsets from addresses, without unsafe code: both slices lie in the buffer.
-        let range = |part: &[u8]| {
-            let start = (part.as_ptr() as usize - base) as u32;
-            (start, start + part.len() as u32)
-        };
         Self {
-            name: range(name),
-            value: range(value),
+            name: Self::range(base, name),
+            value: Self::range(base, value),
         }
+    }
+
+    /// Where `part`, a slice of the buffer starting at address `base`, lies in it
+    /// (offsets from addresses, without unsafe code).
+    pub(crate) fn range(base: usize, part: &[u8]) -> (u32, u32) {
+        let start = (part.as_ptr() as usize - base) as u32;
+        (start, start + part.len() as u32)
     }
 
     fn slice(range: (u32, u32), buf: &[u8]) -> &[u8] {
@@ -123,6 +126,13 @@ impl FieldSpan {
 }
 
 impl RequestHead {
+    /// The request-target exactly as sent (origin-, absolute- or asterisk-form),
+    /// visible ASCII only, read from `buf`: the buffer this head was parsed from
+    /// (or a copy of its first bytes).
+    pub fn target<'b>(&self, buf: &'b [u8]) -> &'b str {
+        std::str::from_utf8(FieldSpan::slice(self.target, buf)).unwrap_or_default()
+    }
+
     /// Each field line as `(name, value)`, in the order received, read from `buf`:
     /// the buffer this head was parsed from (or a copy of its first bytes).
     ///
@@ -177,7 +187,7 @@ impl RequestHead {
 /// let Parsed::Complete { head, len } = parse_request_head(buf, &HeadLimits::default())? else {
 ///     panic!("the head is complete");
 /// };
-/// assert_eq!(head.target, "/submit");
+/// assert_eq!(head.target(buf), "/submit");
 /// assert_eq!(head.framing, BodyFraming::Length(5));
 /// assert_eq!(&buf[len..], b"hello");
 /// # Ok::<(), reference_server::http1::HeadError>(())
@@ -449,7 +459,7 @@ fn build_head(request: &httparse::Request<'_, '_>, base: usize) -> Result<Reques
     let fields = interpret_fields(request.headers, base, version)?;
     Ok(RequestHead {
         method,
-        target: target.to_owned(),
+        target: FieldSpan::range(base, target.as_bytes()),
         version,
         spans: fields.spans,
         framing: fields.framing,

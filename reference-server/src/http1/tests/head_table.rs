@@ -25,6 +25,7 @@ fn complete_with_tail(input: &[u8], tail: usize) -> RequestHead {
 #[derive(Debug)]
 struct Checked {
     head: RequestHead,
+    target: String,
     headers: HeaderMap,
 }
 
@@ -43,7 +44,12 @@ fn checked(input: &[u8]) -> Checked {
         head.spans.len(),
         "every field made it into the map"
     );
-    Checked { head, headers }
+    let target = head.target(input).to_owned();
+    Checked {
+        head,
+        target,
+        headers,
+    }
 }
 
 /// `name: input => status Variant,` — the head is refused with that error and status.
