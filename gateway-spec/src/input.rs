@@ -88,6 +88,16 @@ impl Read for Input {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.inner.read(buf)
     }
+
+    // Forwarded, so that a server's reader can append what it holds without the
+    // generic loop (which zeroes room first and reads through small buffers).
+    fn read_to_end(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        self.inner.read_to_end(buf)
+    }
+
+    fn read_to_string(&mut self, buf: &mut String) -> io::Result<usize> {
+        self.inner.read_to_string(buf)
+    }
 }
 
 impl BufRead for Input {
@@ -115,6 +125,22 @@ impl fmt::Debug for Input {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_to_end_and_read_to_string_reach_the_inner_reader() {
+        let mut input = Input::from_bytes("abc");
+        let mut bytes = b"<".to_vec();
+        assert_eq!(input.read_to_end(&mut bytes).unwrap(), 3);
+        assert_eq!(bytes, b"<abc");
+        let mut text = String::new();
+        assert_eq!(
+            Input::from_bytes("\u{e9}")
+                .read_to_string(&mut text)
+                .unwrap(),
+            2
+        );
+        assert_eq!(text, "\u{e9}");
+    }
 
     #[test]
     fn read_line_max_stops_at_limit_without_newline() {

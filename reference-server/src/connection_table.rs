@@ -129,6 +129,11 @@ impl ConnectionTable {
         self.remove_where(expired)
     }
 
+    /// Removes and returns every connection waiting for a request (a stop).
+    pub(crate) fn remove_waiting(&self) -> Vec<Connection> {
+        self.remove_where(|slot| matches!(slot, Slot::Waiting(_)))
+    }
+
     /// Removes and returns every connection no worker has (a stop).
     pub(crate) fn remove_untaken(&self) -> Vec<Connection> {
         self.remove_where(|slot| !matches!(slot, Slot::Taken { .. }))

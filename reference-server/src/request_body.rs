@@ -47,7 +47,7 @@ pub(crate) struct BodyState {
 impl BodyState {
     pub(crate) fn new(
         stream: Arc<TcpStream>,
-        buf: Vec<u8>,
+        (buf, pos): (Vec<u8>, usize),
         framing: BodyFraming,
         expect_continue: bool,
         limits: (u64, ChunkedLimits),
@@ -62,7 +62,7 @@ impl BodyState {
         Self {
             stream,
             buf,
-            pos: 0,
+            pos,
             remaining,
             continue_pending,
             response_started: false,
@@ -129,6 +129,42 @@ impl BodyState {
         io::Error::new(kind, message)
     }
 
+    /// Appends the received bytes of a Content-Length body to `out`, as
+    /// `read_body` would hand them out (and counts them the same way).
+    fn append_buffered(&mut self, out: &mut Vec<u8>) -> io::Result<usize> {
+        let Remaining::Length(left) = self.remaining else {
+            return Ok(0);
+        };
+        if self.failed.is_some() || self.continue_pending {
+            return Ok(0); // read_body reports the failure, or sends 100 Continue
+        }
+        let buffered = self.buf.len() - self.pos;
+        let n = buffered.min(usize::try_from(left).unwrap_or(usize::MAX));
+        out.extend_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        let left = left - n as u64;
+        self.remaining = if left == 0 {
+            Remaining::Done
+        } else {
+            Remaining::Length(left)
+        };
+        self.count(n)?;
+        Ok(n)
+    }
+
+    /// Adds `n` body bytes to the total; past the limit, the body fails.
+    fn count(&mut self, n: usize) -> io::Result<()> {
+        self.read_total += n as u64;
+        if self.read_total > self.max_body {
+            let limit = self.max_body;
+            return Err(self.fail(
+                io::ErrorKind::InvalidData,
+                format!("the request body exceeds the server's limit of {limit} bytes"),
+            ));
+        }
+        Ok(())
+    }
+
     fn read_body(&mut self, out: &mut [u8]) -> io::Result<usize> {
         if let Some((kind, message)) = &self.failed {
             return Err(io::Error::new(*kind, message.clone()));
@@ -147,14 +183,7 @@ impl BodyState {
             Remaining::Chunked(_) => self.read_chunked(out)?,
             Remaining::Done => 0,
         };
-        self.read_total += n as u64;
-        if self.read_total > self.max_body {
-            let limit = self.max_body;
-            return Err(self.fail(
-                io::ErrorKind::InvalidData,
-                format!("the request body exceeds the server's limit of {limit} bytes"),
-            ));
-        }
+        self.count(n)?;
         Ok(n)
     }
 
@@ -280,5 +309,20 @@ pub(crate) struct RequestBody(pub(crate) Arc<Mutex<BodyState>>);
 impl Read for RequestBody {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         lock(&self.0).read_body(out)
+    }
+
+    /// Body bytes already received are appended as they are; the generic loop
+    /// would first zero room for them.
+    fn read_to_end(&mut self, out: &mut Vec<u8>) -> io::Result<usize> {
+        let mut body = lock(&self.0);
+        let appended = body.append_buffered(out)?;
+        // The rest, if any, through `read_body` and the standard loop.
+        struct Rest<'a>(&'a mut BodyState);
+        impl Read for Rest<'_> {
+            fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+                self.0.read_body(out)
+            }
+        }
+        Ok(appended + Rest(&mut body).read_to_end(out)?)
     }
 }

@@ -20,9 +20,9 @@ use crate::http1::{encode_response_head, DefaultHeaders};
 use crate::request_body::{lock, BodyState};
 use crate::socket_wait;
 
-/// Chunks up to this size are copied next to their framing and sent in one write;
-/// larger ones are written on their own to avoid the copy.
-const COALESCE_LIMIT: usize = 16 * 1024;
+/// Chunks up to this size are copied next to their framing; larger ones go out
+/// beside it in the same vectored write, without the copy. Either way one write.
+const COALESCE_LIMIT: usize = 1024;
 
 /// Writes one response to a connection.
 pub(crate) struct WireOutput {

@@ -51,6 +51,10 @@ pub(crate) fn supervise(shared: Arc<Shared>) -> LoopEnd {
                 begin_stop(&shared);
                 Instant::now() + shared.config.graceful_timeout
             });
+            // A worker that saw no stop yet may have put a connection back since.
+            for conn in shared.table.remove_waiting() {
+                closed(&shared, conn);
+            }
             if shared.table.taken() == 0 {
                 return LoopEnd { aborted: vec![] };
             }

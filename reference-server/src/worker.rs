@@ -79,9 +79,9 @@ pub(crate) fn serve_connection(shared: &Shared, me: usize, job: Job) -> Returned
         // The fields become header values that share one copy of the head.
         let head_bytes = Bytes::copy_from_slice(&conn.buf[..head_len]);
         let headers = head.header_map(&head_bytes);
-        conn.buf.drain(..head_len);
         let target = head.target(&head_bytes);
-        match serve_request(shared, me, &mut conn, (head, target), headers) {
+        // The body starts after the head: left in place, not moved to the front.
+        match serve_request(shared, me, &mut conn, (head, target, head_len), headers) {
             After::Close => return linger(conn),
             After::KeepAlive if conn.buf.is_empty() => break,
             After::KeepAlive => match parse_request_head(&conn.buf, &shared.config.head_limits) {
@@ -115,7 +115,7 @@ fn serve_request(
     shared: &Shared,
     me: usize,
     conn: &mut Connection,
-    (head, target): (RequestHead, &str),
+    (head, target, head_len): (RequestHead, &str, usize),
     headers: HeaderMap,
 ) -> After {
     // Only the access log needs the clock.
@@ -145,7 +145,7 @@ fn serve_request(
 
     let body = Arc::new(Mutex::new(BodyState::new(
         conn.stream.clone(),
-        std::mem::take(&mut conn.buf),
+        (std::mem::take(&mut conn.buf), head_len),
         head.framing,
         head.expect_continue,
         (config.max_body_bytes, config.chunked_limits.clone()),
