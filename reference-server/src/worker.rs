@@ -27,6 +27,7 @@ const TICK: std::time::Duration = std::time::Duration::from_millis(250);
 /// Worker `me`: serves what the poller hands it (and what the supervisor queued
 /// while every worker was busy) until a stop.
 pub(crate) fn run_worker(shared: Arc<Shared>, me: usize) {
+    shared.turns.register_thread(me);
     let mut scratch = vec![0; READ_CHUNK];
     loop {
         if let Ok(job) = shared.queued.try_recv() {
@@ -46,6 +47,8 @@ pub(crate) fn run_worker(shared: Arc<Shared>, me: usize) {
                 shared.turns.begin_serving(me);
                 on_ready(&shared, ready, &mut scratch, Mode::Serve(me));
                 shared.turns.end_serving(me);
+                // Turns shrink again once apps are quick: the surplus holders stand by.
+                shared.turns.shed_excess(me);
             }
             Ok(None) => {}
             Err(e) => {

@@ -4,16 +4,16 @@
 //! - `head_parse/{curl,browser,post}/{strict,httparse}`: the strict wrapper
 //!   `reference_server::http1::parse_request_head` against plain `httparse` (100
 //!   header slots, the server's default limit) on the same bytes. The wrapper also
-//!   validates and copies into an `http::HeaderMap`, so the difference is the price
-//!   of strictness and ownership.
+//!   checks line endings, limits, target forms and the framing fields, and records
+//!   where each field lies (it copies none), so the difference is the price of
+//!   strictness.
 //! - `chunked_decode/64KiB_in_4KiB_chunks`: `ChunkedDecoder` over a whole body.
-//! - `response_head/run_hello_app`: the response head is encoded by a crate-private
-//!   function of reference-server, so this drives a hello app through
-//!   `gateway_spec::server::run` into a `MemoryOutput`: `start_response`, header
-//!   checks and the framing plan, without the bytes of the status line. It is the
-//!   per-request cost of the exchange around the encoding, not the encoding itself.
-//! - `environ/new_plus_headers`: `gateway_spec::Environ::new` plus the headers of
-//!   the browser head, as the server builds each request's environ.
+//! - `response_head/run_hello_app`: a hello app through `gateway_spec::server::run`
+//!   into a `MemoryOutput`: `start_response`, header checks and the framing plan,
+//!   without the bytes of the status line. It is the per-request cost of the
+//!   exchange around the encoding, not the encoding itself.
+//! - `environ/new_plus_headers`: what the worker does with a parsed head: one copy
+//!   of its bytes, the header map whose values share it, and the environ.
 
 // `criterion_group!` defines an undocumented public function.
 #![allow(missing_docs)]
@@ -23,7 +23,8 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use gateway_spec::server::{run, MemoryOutput};
 use gateway_spec::Environ;
-use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use bytes::Bytes;
+use http::Method;
 use micro::{chunked_body, hello_app, BROWSER_HEAD, HEADS};
 use reference_server::http1::{parse_request_head, ChunkedDecoder, HeadLimits, Parsed};
 
@@ -80,27 +81,17 @@ fn response_head(c: &mut Criterion) {
 }
 
 fn environ(c: &mut Criterion) {
-    // The browser head's fields, as the parser hands them over.
-    let mut fields = [httparse::EMPTY_HEADER; 100];
-    let mut request = httparse::Request::new(&mut fields);
-    request.parse(BROWSER_HEAD).expect("a valid head");
-    let target = request.path.expect("a target").to_owned();
-    let raw: Vec<(Vec<u8>, Vec<u8>)> = request
-        .headers
-        .iter()
-        .map(|h| (h.name.as_bytes().to_vec(), h.value.to_vec()))
-        .collect();
+    // What the worker does with a parsed head: one copy of the head bytes, the
+    // header map whose values share it, and the environ.
+    let Ok(Parsed::Complete { head, len }) = parse_request_head(BROWSER_HEAD, &HeadLimits::default())
+    else {
+        panic!("the browser head parses");
+    };
     c.bench_function("environ/new_plus_headers", |b| {
         b.iter(|| {
-            let mut environ = Environ::new(Method::GET, black_box(&target)).expect("valid");
-            let mut headers = HeaderMap::with_capacity(raw.len());
-            for (name, value) in &raw {
-                headers.append(
-                    HeaderName::from_bytes(name).expect("a valid name"),
-                    HeaderValue::from_bytes(value).expect("a valid value"),
-                );
-            }
-            environ.headers = headers;
+            let bytes = Bytes::copy_from_slice(&black_box(BROWSER_HEAD)[..len]);
+            let mut environ = Environ::new(Method::GET, head.target(&bytes)).expect("valid");
+            environ.headers = head.header_map(&bytes);
             environ.set_server_from_host("www.example.com");
             black_box(environ)
         })
