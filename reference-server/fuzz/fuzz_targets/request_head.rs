@@ -1,5 +1,5 @@
 //! Fuzz target: `parse_request_head` with default limits on arbitrary bytes, whole and as prefixes.
-//! A prefix must be Partial or carry the whole input's error; a complete head must not change as bytes arrive.
+//! A prefix is Partial or carries the whole input's error; a complete head never changes and loses no field.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -15,11 +15,15 @@ fn check(data: &[u8]) {
 
     // Two reads before the whole input arrived, cut where the input's fingerprint says.
     let mut cuts = split_points(fingerprint(data), data.len(), 2);
-    if let Ok(Parsed::Complete { len, .. }) = &whole {
+    if let Ok(Parsed::Complete { len, head }) = &whole {
         assert!(
             *len > 0 && *len <= data.len(),
             "head length {len} out of bounds"
         );
+        // Every field the parser accepted becomes a header, and the target is there.
+        let map = head.header_map(&bytes::Bytes::copy_from_slice(data));
+        assert_eq!(map.len(), head.spans.len(), "fields lost on the way to the map");
+        assert!(!head.target(data).is_empty(), "an empty target");
         // The exact end of the head and one byte short of it are the interesting prefixes.
         cuts.extend([*len, *len - 1]);
     }
