@@ -55,10 +55,10 @@ impl Connection {
     /// that no per-connection buffer is zeroed on every read).
     ///
     /// Without `drain`, a short read ends the reading: bytes that arrive later
-    /// raise a new event once the connection is re-armed. With `drain` (the event said the
-    /// client closed its side, or no event will come), it reads until the socket
-    /// would block or ends, because an end that came with the last bytes raises no
-    /// edge of its own.
+    /// raise a new edge. With `drain` (the event said the client closed its side,
+    /// or its edge went to another thread), it reads until the socket would block
+    /// or ends, because an end that came with the last bytes raises no edge of
+    /// its own.
     pub(crate) fn read_available(
         &mut self,
         scratch: &mut [u8],
