@@ -32,9 +32,10 @@ pub(crate) fn supervise(shared: Arc<Shared>) -> LoopEnd {
     loop {
         let any_serving = shared.turns.pass_stalled_turns();
         let all_busy = shared.turns.serving() >= shared.config.workers;
-        if all_busy || stop_deadline.is_some() {
-            // Every worker is inside the app (or the workers are gone): answer
-            // the clients meanwhile.
+        // During a stop no request is started, and the waker stays raised so that
+        // every worker sees it: the supervisor does not poll then (it would spin).
+        if all_busy && stop_deadline.is_none() {
+            // Every worker is inside the app: answer the clients meanwhile.
             match shared.next_ready(STALL) {
                 Ok(Some(ready)) => on_ready(&shared, ready, &mut scratch, Mode::Queue),
                 Ok(None) => {}

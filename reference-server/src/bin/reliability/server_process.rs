@@ -87,6 +87,14 @@ impl ServerProcess {
         self.child.id()
     }
 
+    /// CPU the server uses over `window` (slept through), in percent of one core.
+    pub fn cpu_percent(&self, window: Duration) -> f64 {
+        let before = self.stats().cpu_ticks;
+        std::thread::sleep(window);
+        let after = self.stats().cpu_ticks;
+        (after - before) as f64 / window.as_secs_f64()
+    }
+
     /// The current /proc figures.
     pub fn stats(&self) -> ProcStats {
         let pid = self.pid();

@@ -9,14 +9,6 @@ use fixtures::raw_client::exchange;
 use super::{Ctx, Outcome};
 use crate::server_process::ServerProcess;
 
-/// CPU the server used over `window`, in percent of one core.
-fn cpu_percent(server: &ServerProcess, window: Duration) -> f64 {
-    let before = server.stats().cpu_ticks;
-    std::thread::sleep(window);
-    let after = server.stats().cpu_ticks;
-    (after - before) as f64 / window.as_secs_f64()
-}
-
 pub fn run(ctx: &Ctx) -> Outcome {
     let nofile = 128;
     let flood = ctx.pick(400, 2000);
@@ -34,7 +26,7 @@ pub fn run(ctx: &Ctx) -> Outcome {
         }
     }
     std::thread::sleep(Duration::from_millis(300));
-    let saturated_cpu = cpu_percent(&server, Duration::from_secs(2));
+    let saturated_cpu = server.cpu_percent(Duration::from_secs(2));
     let fds_saturated = server.stats().fds;
     drop(held);
     // Recovery: within a few seconds, a normal request succeeds.
@@ -50,7 +42,7 @@ pub fn run(ctx: &Ctx) -> Outcome {
         std::thread::sleep(Duration::from_millis(100));
     }
     std::thread::sleep(Duration::from_millis(500));
-    let idle_cpu = cpu_percent(&server, Duration::from_secs(1));
+    let idle_cpu = server.cpu_percent(Duration::from_secs(1));
     let alive = server.stats().threads > 0;
     outcome.figure("connections opened", flood);
     outcome.figure("server fds while saturated", fds_saturated);

@@ -16,7 +16,8 @@ pub fn run(ctx: &Ctx) -> Outcome {
     let mut outcome = Outcome::new(format!(
         "SIGTERM with {in_flight} in-flight requests (the app sleeps 1 to 3 s) and {idle} idle \
          connections: all in-flight complete, idle close at once, new connections refused, exit 0; \
-         with a 500 ms graceful timeout and a 3 s request: exit 3 on time with a log line naming it"
+         with a 500 ms graceful timeout and a 3 s request: exit 3 on time with a log line naming it; \
+         waiting for an in-flight request after SIGTERM costs under 20% of a core"
     ));
     let workers = in_flight.to_string();
     let mut server = ServerProcess::start(
@@ -109,5 +110,18 @@ pub fn run(ctx: &Ctx) -> Outcome {
         "exit within 2 s of SIGTERM",
         took < Duration::from_secs(2),
     );
+
+    // Waiting out an in-flight request costs (almost) no CPU.
+    let mut server = ServerProcess::start(&ctx.server, &[], None);
+    let mut slow = Reader::new(connect(server.addr));
+    slow.send(b"GET /fixture/sleep?ms=1500 HTTP/1.1\r\nHost: r\r\n\r\n");
+    std::thread::sleep(Duration::from_millis(200));
+    server.terminate();
+    let cpu = server.cpu_percent(Duration::from_millis(800));
+    let answered = slow.response("GET").is_some_and(|r| r.status == 200);
+    let _ = server.wait(Duration::from_secs(10));
+    outcome.figure("CPU while stopping", format!("{cpu:.1}% of a core"));
+    outcome.check("the request in flight at SIGTERM is answered", answered);
+    outcome.check_measured(ctx, "under 20% of a core while stopping", cpu < 20.0);
     outcome
 }
