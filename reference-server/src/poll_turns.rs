@@ -229,6 +229,9 @@ impl PollTurns {
                 continue;
             }
             let looks = worker.looks.fetch_add(1, Ordering::AcqRel) + 1;
+            if !worker.holds.load(Ordering::Acquire) {
+                continue; // no turn to pass: no need to ask the kernel
+            }
             let held_up = looks >= BUSY_LOOKS || is_blocked(worker.tid.load(Ordering::Acquire));
             if held_up && worker.holds.swap(false, Ordering::AcqRel) {
                 self.holders.fetch_sub(1, Ordering::AcqRel);
