@@ -8,6 +8,8 @@
 //!   where each field lies (it copies none), so the difference is the price of
 //!   strictness.
 //! - `chunked_decode/64KiB_in_4KiB_chunks`: `ChunkedDecoder` over a whole body.
+//! - `response_head/encode`: `reference_server::http1::encode_response_head` on the
+//!   hello app's head, with Date and Server.
 //! - `response_head/run_hello_app`: a hello app through `gateway_spec::server::run`
 //!   into a `MemoryOutput`: `start_response`, header checks and the framing plan,
 //!   without the bytes of the status line. It is the per-request cost of the
@@ -20,13 +22,16 @@
 
 use std::hint::black_box;
 
+use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use gateway_spec::server::{run, MemoryOutput};
 use gateway_spec::Environ;
-use bytes::Bytes;
 use http::Method;
+use http::Version;
 use micro::{chunked_body, hello_app, BROWSER_HEAD, HEADS};
-use reference_server::http1::{parse_request_head, ChunkedDecoder, HeadLimits, Parsed};
+use reference_server::http1::{
+    encode_response_head, parse_request_head, ChunkedDecoder, DefaultHeaders, HeadLimits, Parsed,
+};
 
 fn head_parse(c: &mut Criterion) {
     let limits = HeadLimits::default();
@@ -70,6 +75,26 @@ fn chunked_decode(c: &mut Criterion) {
     group.finish();
 }
 
+fn response_head_encode(c: &mut Criterion) {
+    // The hello app's head as the framing plan leaves it, with Date and Server.
+    let mut headers = http::HeaderMap::new();
+    headers.insert("content-type", http::HeaderValue::from_static("text/plain"));
+    headers.insert("content-length", http::HeaderValue::from_static("13"));
+    let head = gateway_spec::ResponseHead::new(http::StatusCode::OK, headers);
+    let mut out = Vec::with_capacity(512);
+    c.bench_function("response_head/encode", |b| {
+        b.iter(|| {
+            out.clear();
+            let defaults = DefaultHeaders {
+                date: Some(b"Fri, 27 Nov 2026 01:20:00 GMT"),
+                server: Some(b"gateway-reference/0.1.0"),
+            };
+            encode_response_head(&mut out, Version::HTTP_11, black_box(&head), defaults);
+            black_box(out.len())
+        })
+    });
+}
+
 fn response_head(c: &mut Criterion) {
     c.bench_function("response_head/run_hello_app", |b| {
         b.iter_batched(
@@ -83,7 +108,8 @@ fn response_head(c: &mut Criterion) {
 fn environ(c: &mut Criterion) {
     // What the worker does with a parsed head: one copy of the head bytes, the
     // header map whose values share it, and the environ.
-    let Ok(Parsed::Complete { head, len }) = parse_request_head(BROWSER_HEAD, &HeadLimits::default())
+    let Ok(Parsed::Complete { head, len }) =
+        parse_request_head(BROWSER_HEAD, &HeadLimits::default())
     else {
         panic!("the browser head parses");
     };
@@ -98,5 +124,12 @@ fn environ(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, head_parse, chunked_decode, response_head, environ);
+criterion_group!(
+    benches,
+    head_parse,
+    chunked_decode,
+    response_head_encode,
+    response_head,
+    environ
+);
 criterion_main!(benches);
