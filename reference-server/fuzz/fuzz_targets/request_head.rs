@@ -4,42 +4,30 @@
 
 use libfuzzer_sys::fuzz_target;
 use reference_server::http1::{parse_request_head, HeadLimits, Parsed};
-use reference_server_fuzz::{fingerprint, split_points, timed};
+use reference_server_fuzz::{assert_prefixes_agree, fingerprint, split_points, timed};
 
 fuzz_target!(|data: &[u8]| timed(data.len(), || check(data)));
 
 /// Parses `data` whole and as prefixes, and compares the verdicts.
 fn check(data: &[u8]) {
     let limits = HeadLimits::default();
-    let whole = parse_request_head(data, &limits);
-
     // Two reads before the whole input arrived, cut where the input's fingerprint says.
     let mut cuts = split_points(fingerprint(data), data.len(), 2);
-    if let Ok(Parsed::Complete { len, head }) = &whole {
+    if let Ok(Parsed::Complete { len, head }) = parse_request_head(data, &limits) {
         assert!(
-            *len > 0 && *len <= data.len(),
+            len > 0 && len <= data.len(),
             "head length {len} out of bounds"
         );
         // Every field the parser accepted becomes a header, and the target is there.
         let map = head.header_map(&bytes::Bytes::copy_from_slice(data));
-        assert_eq!(map.len(), head.spans.len(), "fields lost on the way to the map");
+        assert_eq!(
+            map.len(),
+            head.spans.len(),
+            "fields lost on the way to the map"
+        );
         assert!(!head.target(data).is_empty(), "an empty target");
         // The exact end of the head and one byte short of it are the interesting prefixes.
-        cuts.extend([*len, *len - 1]);
+        cuts.extend([len, len - 1]);
     }
-    for cut in cuts {
-        let prefix = parse_request_head(&data[..cut], &limits);
-        match &whole {
-            Ok(Parsed::Complete { len, .. }) if cut >= *len => {
-                assert_eq!(prefix, whole, "prefix of {cut} bytes")
-            }
-            Ok(Parsed::Complete { .. }) | Ok(Parsed::Partial) => {
-                assert_eq!(prefix, Ok(Parsed::Partial), "prefix of {cut} bytes")
-            }
-            Err(_) => assert!(
-                prefix == Ok(Parsed::Partial) || prefix == whole,
-                "prefix of {cut} bytes gives {prefix:?} but the whole input gives {whole:?}"
-            ),
-        }
-    }
+    let _verdict = assert_prefixes_agree(data, &cuts, &limits);
 }

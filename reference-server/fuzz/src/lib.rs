@@ -1,10 +1,8 @@
-//! Helpers shared by the fuzz targets: split points chosen by the input itself, and chunked decoding in pieces.
-//! No assertions about verdicts live here; each target under `fuzz_targets/` states its own properties.
+//! Helpers shared by the fuzz targets: split points chosen by the input itself, a time bound, and the
+//! parsers' split checks (`reference_server::http1::split_checks`), re-exported.
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-
-use reference_server::http1::{ChunkedDecoder, ChunkedError, ChunkedLimits};
 
 /// Runs `check` on one input; when `FUZZ_SLOW_MS` is set, panics (so libFuzzer keeps
 /// the input as a crash artifact) if it takes longer than that twice in a row.
@@ -59,51 +57,4 @@ pub fn split_points(seed: u64, len: usize, count: usize) -> Vec<usize> {
     points
 }
 
-/// What decoding produced: the body bytes, and the offset where the body ended or why it was refused.
-pub type Verdict = (Vec<u8>, Result<usize, ChunkedError>);
-
-/// Feeds `input` to a fresh decoder in pieces ending at each of `cuts` (and at the end),
-/// calling `decode` until each piece is used up or the body is done; then `finish`.
-///
-/// Panics if a call makes no progress or returns a step outside its input: those are
-/// decoder bugs whatever the bytes.
-pub fn decode_in_pieces(input: &[u8], cuts: &[usize], limits: &ChunkedLimits) -> Verdict {
-    let mut bounds: Vec<usize> = cuts.iter().map(|&c| c.min(input.len())).collect();
-    bounds.push(input.len());
-    bounds.sort_unstable();
-    let mut decoder = ChunkedDecoder::new(limits.clone());
-    let (mut body, mut offset) = (Vec::new(), 0);
-    for end in bounds {
-        while offset < end && !decoder.is_done() {
-            let piece = &input[offset..end];
-            match decoder.decode(piece) {
-                Ok(step) => {
-                    assert!(step.consumed > 0, "no progress at offset {offset}");
-                    assert!(step.consumed <= piece.len(), "consumed past the piece");
-                    assert!(
-                        step.data.start <= step.data.end && step.data.end <= step.consumed,
-                        "data {:?} outside the consumed {} bytes",
-                        step.data,
-                        step.consumed
-                    );
-                    body.extend_from_slice(&piece[step.data]);
-                    offset += step.consumed;
-                }
-                Err(error) => {
-                    assert_eq!(
-                        decoder.decode(piece),
-                        Err(error.clone()),
-                        "error not sticky"
-                    );
-                    assert_eq!(
-                        decoder.finish(),
-                        Err(error.clone()),
-                        "finish forgot the error"
-                    );
-                    return (body, Err(error));
-                }
-            }
-        }
-    }
-    (body, decoder.finish().map(|()| offset))
-}
+pub use reference_server::http1::split_checks::{assert_prefixes_agree, decode_in_pieces, Verdict};

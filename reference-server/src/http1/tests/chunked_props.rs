@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 
-use super::splits::decode_in_pieces;
+use crate::http1::split_checks::decode_in_pieces;
 use crate::http1::ChunkedLimits;
 
 fn limits() -> impl Strategy<Value = ChunkedLimits> {

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 
-use super::splits::assert_prefixes_agree;
+use crate::http1::split_checks::assert_prefixes_agree;
 use crate::http1::{parse_request_head, HeadLimits};
 
 fn limits() -> impl Strategy<Value = HeadLimits> {

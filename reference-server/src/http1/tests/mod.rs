@@ -6,4 +6,3 @@ mod chunked_table;
 mod head_props;
 mod head_table;
 mod mutations;
-mod splits;

@@ -7,8 +7,8 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use super::splits::{assert_prefixes_agree, decode_in_pieces};
 use crate::http1::request_head::{parse_by_scan, parse_whole_valid_head};
+use crate::http1::split_checks::{assert_prefixes_agree, decode_in_pieces};
 use crate::http1::{parse_request_head, BodyFraming, ChunkedLimits, HeadLimits, Parsed};
 
 /// Mutants per corpus case by default: about 2 s in a debug build (1000 take about 3 s).
