@@ -1,6 +1,5 @@
-//! Accepting connections: the worker the listener's readiness woke takes every
-//! pending connection, registers it with the poller and re-arms the listener;
-//! at the connection limit or out of file descriptors, accepting pauses.
+//! Accepting: the worker the listener woke takes every pending connection and re-arms
+//! the listener; at the connection limit or out of file descriptors, accepting pauses.
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};

@@ -1,7 +1,5 @@
-//! Every open connection by token, and where it stands: waiting for a request head,
-//! taken by a worker, or lingering before it closes. The timers read it too.
-//! Connections are polled edge-triggered: an event for a taken connection is
-//! remembered here, so that no edge is lost.
+//! Every open connection by token and where it stands (waiting for a head, taken by a
+//! worker, lingering); an event for a taken connection is remembered, so no edge is lost.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -190,25 +188,29 @@ mod tests {
 
     use super::*;
 
-    fn waiting() -> (Waiting, TcpListener) {
+    /// A table with one loopback connection under `token`, taken by the caller
+    /// (the listener keeps the connection's other end alive).
+    fn table_with_taken(token: usize) -> (ConnectionTable, Taken, TcpListener) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
-        let stream = TcpStream::connect(addr).unwrap();
-        let conn = Connection::new(stream, addr, addr);
-        let waiting = Waiting {
-            conn,
-            head_started: None,
-            idle_since: Instant::now(),
-        };
-        (waiting, listener)
+        let conn = Connection::new(TcpStream::connect(addr).unwrap(), addr, addr);
+        let table = ConnectionTable::default();
+        let idle_since = Instant::now();
+        table.insert(
+            token,
+            Waiting {
+                conn,
+                head_started: None,
+                idle_since,
+            },
+        );
+        let taken = table.take(token).expect("waiting");
+        (table, taken, listener)
     }
 
     #[test]
     fn an_event_for_a_taken_connection_makes_its_holder_read_again() {
-        let table = ConnectionTable::default();
-        let (w, _listener) = waiting();
-        table.insert(7, w);
-        let taken = table.take(7).expect("waiting");
+        let (table, taken, _listener) = table_with_taken(7);
         assert!(table.take(7).is_none(), "another worker has it");
         let again = table.put_back(7, taken).expect("an event came meanwhile");
         assert_eq!(table.taken(), 1);
@@ -219,10 +221,7 @@ mod tests {
 
     #[test]
     fn timers_never_remove_a_taken_connection() {
-        let table = ConnectionTable::default();
-        let (w, _listener) = waiting();
-        table.insert(1, w);
-        let _taken = table.take(1).expect("waiting");
+        let (table, _taken, _listener) = table_with_taken(1);
         let config = Config {
             keep_alive_timeout: Duration::ZERO,
             ..Config::default()

@@ -1,6 +1,5 @@
-//! What the workers and the supervisor share, and the hand-offs between them: the
-//! poller every worker waits on, the table of connections, the turns to poll, and
-//! the bounded queue that holds complete requests while every worker is busy.
+//! What the workers and the supervisor share (poller, connection table, turns), and the
+//! bounded queue that holds complete requests while every worker is busy.
 
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -1,5 +1,5 @@
-//! How many workers may wait on the poller at once, and the watch that lets other
-//! workers take over when some are held up inside an app.
+//! How many workers may wait on the poller at once (one per core, more while workers
+//! are blocked in apps), and the watch that passes a stalled worker's turn on.
 //!
 //! A worker keeps its turn while it serves: a fast request costs no hand-off and
 //! no wake-up, because the same thread goes back to waiting. When the supervisor

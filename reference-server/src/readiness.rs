@@ -1,6 +1,5 @@
-//! What a thread does when the poller says a socket is ready: accept, read what a
-//! connection sent, and with a complete head serve it (a worker) or queue it (the
-//! supervisor, while every worker is busy); then put the connection back.
+//! What a thread does with a readiness event: accept, or read a connection, serve (or,
+//! as the supervisor, queue) a complete head, answer a bad one, put the connection back.
 
 use std::io::{self, Read, Write};
 use std::time::Instant;

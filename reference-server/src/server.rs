@@ -18,7 +18,7 @@ use crate::connection_table::ConnectionTable;
 use crate::dispatch::{AcceptPause, Shared};
 use crate::poll_turns::PollTurns;
 use crate::poller::{Poller, LISTENER};
-use crate::supervisor::{supervise, LoopEnd};
+use crate::supervisor::{supervise, Stopped};
 use crate::worker::run_worker;
 
 /// Why the server could not start.
@@ -207,7 +207,7 @@ impl Server {
 pub struct ServerHandle {
     addr: SocketAddr,
     shared: Arc<Shared>,
-    supervisor: Option<JoinHandle<LoopEnd>>,
+    supervisor: Option<JoinHandle<Stopped>>,
     workers: Vec<JoinHandle<()>>,
 }
 

@@ -1,7 +1,5 @@
-//! The supervisor thread: it runs no app and waits on no client. It passes the
-//! turn of a worker held up in an app to another, stands in for the workers when
-//! all are busy (queueing complete requests, 503 when the queue is full), expires
-//! slow heads and idle connections, and carries out a graceful stop.
+//! The supervisor thread, which runs no app: it passes on the turns of stalled workers,
+//! stands in when all are busy (queue, then 503), runs the timers and the graceful stop.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,13 +16,13 @@ const TICK: Duration = Duration::from_millis(250);
 const IDLE_WATCH: Duration = Duration::from_millis(50);
 
 /// How the server ended.
-pub(crate) struct LoopEnd {
+pub(crate) struct Stopped {
     /// Requests still running when the graceful timeout ran out.
     pub(crate) aborted: Vec<String>,
 }
 
 /// Runs until a graceful stop has finished (or timed out).
-pub(crate) fn supervise(shared: Arc<Shared>) -> LoopEnd {
+pub(crate) fn supervise(shared: Arc<Shared>) -> Stopped {
     let _ = shared.supervisor.set(std::thread::current());
     let mut scratch = vec![0; READ_CHUNK];
     let mut last_sweep = Instant::now();
@@ -57,14 +55,14 @@ pub(crate) fn supervise(shared: Arc<Shared>) -> LoopEnd {
                 closed(&shared, conn);
             }
             if shared.table.taken() == 0 {
-                return LoopEnd { aborted: vec![] };
+                return Stopped { aborted: vec![] };
             }
             if Instant::now() >= deadline {
                 let aborted = shared.turns.requests();
                 for request in &aborted {
                     log::warn!("graceful timeout: cutting the in-flight request {request}");
                 }
-                return LoopEnd { aborted };
+                return Stopped { aborted };
             }
         }
         if last_sweep.elapsed() >= TICK {

@@ -1,6 +1,7 @@
-//! `allocations`: heap allocations per request in the reference server, counted by
-//! a wrapping global allocator while one keep-alive client (which allocates nothing
-//! per request) sends hello-world GETs and 4 KiB echo POSTs over loopback.
+//! `allocations`: heap allocations per request in the reference server, counted by a
+//! wrapping global allocator, for hello GETs and 4 KiB echo POSTs on one connection.
+//!
+//! The keep-alive client over loopback allocates nothing per request.
 //!
 //! Run with `cargo run --release -p micro --bin allocations`; it prints a table.
 
