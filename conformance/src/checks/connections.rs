@@ -1,6 +1,8 @@
 //! Checks of connection management (SPEC.md section 11.3): persistence, close,
 //! pipelining, unread bodies and the lazy `100 Continue`.
 
+use fixtures::raw_client::Reader;
+
 use crate::check::{ensure, expect_status, Check, Outcome};
 use crate::target::Target;
 
@@ -153,13 +155,20 @@ fn unknown_expectations_get_417(target: &Target) -> Outcome {
     })
 }
 
-fn half_closed_clients_get_answers_then_the_close(target: &Target) -> Outcome {
+/// A new connection that sends `bytes` and then closes its sending side.
+fn send_then_half_close(target: &Target, bytes: &[u8]) -> Result<Reader, String> {
     let mut reader = target.reader();
-    reader.send(b"GET /conn/half-closed HTTP/1.1\r\nHost: c\r\n\r\n");
+    reader.send(bytes);
     reader
         .stream
         .shutdown(std::net::Shutdown::Write)
         .map_err(|e| e.to_string())?;
+    Ok(reader)
+}
+
+fn half_closed_clients_get_answers_then_the_close(target: &Target) -> Outcome {
+    let mut reader =
+        send_then_half_close(target, b"GET /conn/half-closed HTTP/1.1\r\nHost: c\r\n\r\n")?;
     let response = reader
         .response("GET")
         .ok_or("no answer to a request sent before a half-close")?;
@@ -168,12 +177,7 @@ fn half_closed_clients_get_answers_then_the_close(target: &Target) -> Outcome {
         "the connection stayed open after the answer".into()
     })?;
 
-    let mut reader = target.reader();
-    reader.send(b"GET /conn/half-head HTTP/1.1\r\nHost: c\r\n");
-    reader
-        .stream
-        .shutdown(std::net::Shutdown::Write)
-        .map_err(|e| e.to_string())?;
+    let mut reader = send_then_half_close(target, b"GET /conn/half-head HTTP/1.1\r\nHost: c\r\n")?;
     ensure(reader.is_closed(), || {
         "a connection whose client half-closed mid-head stayed open".into()
     })

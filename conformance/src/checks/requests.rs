@@ -9,7 +9,7 @@ use gateway_spec::server::panic_message;
 use gateway_spec::target::{latin1, percent_decode};
 use serde_json::Value;
 
-use crate::check::{ensure, expect_sane_framing, truncate, Check, Outcome};
+use crate::check::{ensure, expect_sane_framing, expect_status, truncate, Check, Outcome};
 use crate::target::Target;
 
 fn rejections_are_short_plain_and_close(target: &Target) -> Outcome {
@@ -18,9 +18,7 @@ fn rejections_are_short_plain_and_close(target: &Target) -> Outcome {
     let response = reader
         .response("GET")
         .ok_or("no response to a malformed request")?;
-    ensure(response.status == 400, || {
-        format!("status {}", response.status)
-    })?;
+    expect_status(&response, 400)?;
     ensure(response.header("connection") == Some("close"), || {
         "no Connection: close".into()
     })?;
