@@ -1,5 +1,7 @@
-//! The request-target split into the environ's path and query (ENV-5, ENV-13, ENV-14): the
-//! four forms of RFC 9112 §3.2 and the percent-decoding of the path. No I/O here.
+//! The request-target checked against the URI grammar and split into the environ's path and
+//! query (REQ-11, REQ-40, REQ-41, ENV-5, ENV-13, ENV-14): the four forms of RFC 9112 §3.2 and
+//! the percent-decoding of the path. No I/O here, and no method: which form a method may use
+//! is the server's concern.
 
 use thiserror::Error;
 
@@ -15,6 +17,17 @@ pub enum TargetError {
     /// The target carries a fragment, which clients never send.
     #[error("the request-target carries a fragment ('#'), which is not allowed")]
     Fragment,
+    /// A visible octet that RFC 3986 does not allow where it stands (such as `"`, `{`,
+    /// `|`, or `[` outside an IP literal); a client must percent-encode it.
+    #[error(
+        "the request-target holds {:?}, which the URI grammar does not allow there; \
+         percent-encode it",
+        char::from(*.0)
+    )]
+    OutsideUriGrammar(u8),
+    /// An absolute-form target whose authority carries userinfo (`user:pass@`).
+    #[error("the request-target carries userinfo ('user@host'), which http URIs must not carry")]
+    UserInfo,
     /// An absolute-form target with a scheme other than http or https.
     #[error("the absolute-form target has scheme {0:?}; only http and https are served")]
     UnsupportedScheme(String),
@@ -56,15 +69,7 @@ impl Target {
     /// assert_eq!(t.authority.as_deref(), Some("example.test:8080"));
     /// ```
     pub fn parse(raw: &str) -> Result<Self, TargetError> {
-        if raw.is_empty() {
-            return Err(TargetError::Empty);
-        }
-        if let Some(&bad) = raw.as_bytes().iter().find(|b| !(0x21..=0x7e).contains(*b)) {
-            return Err(TargetError::InvalidOctet(bad));
-        }
-        if raw.contains('#') {
-            return Err(TargetError::Fragment);
-        }
+        check_syntax(raw)?;
         if raw == "*" {
             return Ok(Self {
                 path: b"*".to_vec(),
@@ -107,6 +112,120 @@ impl Target {
             scheme: Some(scheme),
         })
     }
+}
+
+/// Checks the octets of a raw request-target against the URI grammar, and its authority
+/// for userinfo: everything about a target that does not depend on the method. Both
+/// [`Target::parse`] and the reference server's head parser call it, so the two cannot
+/// disagree on which targets exist.
+///
+/// In order: the target is not empty, holds only visible ASCII (REQ-11), no `#`
+/// (REQ-11), only the octets RFC 3986 allows where each stands (REQ-40), and no
+/// userinfo in its authority (REQ-41). A path and a query may hold the unreserved
+/// octets, `%`, the sub-delims and `:` `@` `/` `?`; an authority the same without
+/// `@` `/` `?`, plus `[` `]` around an IP literal at its start. A `%` need not start
+/// a valid escape (ENV-9).
+///
+/// ```
+/// use gateway_spec::target::{check_syntax, TargetError};
+///
+/// assert_eq!(check_syntax("/a@b?x=%zz&y=(1)"), Ok(()));
+/// assert_eq!(check_syntax("http://[::1]:8080/a"), Ok(()));
+/// assert_eq!(check_syntax("/a?x={1}"), Err(TargetError::OutsideUriGrammar(b'{')));
+/// assert_eq!(check_syntax("/a[0]"), Err(TargetError::OutsideUriGrammar(b'[')));
+/// assert_eq!(check_syntax("http://u:p@example.test/"), Err(TargetError::UserInfo));
+/// ```
+pub fn check_syntax(raw: &str) -> Result<(), TargetError> {
+    let bytes = raw.as_bytes();
+    if bytes.is_empty() {
+        return Err(TargetError::Empty);
+    }
+    if let Some(&bad) = bytes.iter().find(|&&b| !(0x21..=0x7e).contains(&b)) {
+        return Err(TargetError::InvalidOctet(bad));
+    }
+    if bytes.contains(&b'#') {
+        return Err(TargetError::Fragment);
+    }
+    if raw.starts_with('/') || raw == "*" {
+        return check_octets(raw, is_path_or_query_octet);
+    }
+    let Some((scheme, rest)) = raw.split_once("://") else {
+        // Authority-form (`host:port`, only for CONNECT) or no form at all: userinfo
+        // has no place in either, so an `@` is plainly outside the grammar.
+        return check_authority(raw).map_err(|error| match error {
+            TargetError::UserInfo => TargetError::OutsideUriGrammar(b'@'),
+            other => other,
+        });
+    };
+    check_octets(scheme, is_scheme_octet)?;
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path_and_query) = rest.split_at(end);
+    check_authority(authority)?;
+    check_octets(path_and_query, is_path_or_query_octet)
+}
+
+/// An authority without userinfo: `host[:port]`, the host possibly an IP literal in
+/// brackets (RFC 3986 §3.2). Whether the host and port make sense is not decided here.
+fn check_authority(authority: &str) -> Result<(), TargetError> {
+    // RFC 9110 §4.2.4: senders MUST NOT generate userinfo in http(s) URIs, and
+    // `http://trusted.example@evil.example/` is how hosts are spoofed.
+    if authority.contains('@') {
+        return Err(TargetError::UserInfo);
+    }
+    let Some(literal_and_port) = authority.strip_prefix('[') else {
+        return check_octets(authority, is_authority_octet);
+    };
+    let Some((literal, port)) = literal_and_port.split_once(']') else {
+        return Err(TargetError::OutsideUriGrammar(b'['));
+    };
+    if literal.is_empty() || !(port.is_empty() || port.starts_with(':')) {
+        return Err(TargetError::OutsideUriGrammar(b']'));
+    }
+    check_octets(literal, is_authority_octet)?;
+    check_octets(port, is_authority_octet)
+}
+
+fn check_octets(part: &str, allowed: fn(u8) -> bool) -> Result<(), TargetError> {
+    match part.bytes().find(|&b| !allowed(b)) {
+        Some(bad) => Err(TargetError::OutsideUriGrammar(bad)),
+        None => Ok(()),
+    }
+}
+
+/// RFC 3986 `unreserved`, the `%` of `pct-encoded`, `sub-delims` and `:`: the octets of
+/// a reg-name, an IPv4 address, a port, or the inside of an IP literal.
+fn is_authority_octet(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'-' | b'.'
+                | b'_'
+                | b'~'
+                | b'%'
+                | b'!'
+                | b'$'
+                | b'&'
+                | b'\''
+                | b'('
+                | b')'
+                | b'*'
+                | b'+'
+                | b','
+                | b';'
+                | b'='
+                | b':'
+        )
+}
+
+/// RFC 3986 `pchar`, `/` and `?`: the octets of a path and a query.
+fn is_path_or_query_octet(b: u8) -> bool {
+    is_authority_octet(b) || matches!(b, b'@' | b'/' | b'?')
+}
+
+/// RFC 3986 §3.1: `ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )` (only http and https
+/// are served, which [`Target::parse`] and the server decide afterwards).
+fn is_scheme_octet(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')
 }
 
 fn split_query(path_and_query: &str) -> (&str, &str) {
@@ -216,6 +335,102 @@ mod tests {
             Target::parse("http:///x"),
             Err(TargetError::MissingAuthority)
         );
+    }
+
+    #[test]
+    fn every_octet_of_the_uri_grammar_is_accepted_in_path_and_query() {
+        let all = "/AZaz09-._~%!$&'()*+,;=:@/?AZaz09-._~%!$&'()*+,;=:@/?";
+        assert_eq!(check_syntax(all), Ok(()));
+        let t = Target::parse("/a@b:c?d@e/f?g").unwrap();
+        assert_eq!(t.path, b"/a@b:c");
+        assert_eq!(t.query, "d@e/f?g");
+    }
+
+    #[test]
+    fn visible_octets_outside_the_grammar_are_refused_in_path_and_query() {
+        for bad in *b"\"<>\\^`{|}[]" {
+            let octet = char::from(bad);
+            for raw in [
+                format!("/a{octet}b"),
+                format!("/a?x={octet}"),
+                format!("http://example.test/a{octet}b"),
+                format!("http://example.test/a?x{octet}"),
+            ] {
+                assert_eq!(
+                    Target::parse(&raw),
+                    Err(TargetError::OutsideUriGrammar(bad)),
+                    "{raw}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_bare_percent_is_not_a_grammar_error() {
+        assert_eq!(check_syntax("/a%zz%4?%"), Ok(()));
+        assert_eq!(check_syntax("http://example.test/%"), Ok(()));
+    }
+
+    #[test]
+    fn an_ip_literal_may_open_an_absolute_form_authority() {
+        let t = Target::parse("http://[::1]:8080/a?b").unwrap();
+        assert_eq!(t.authority.as_deref(), Some("[::1]:8080"));
+        assert_eq!(t.path, b"/a");
+        assert_eq!(check_syntax("https://[2001:db8::7]"), Ok(()));
+        assert_eq!(check_syntax("http://[v1.fe80::a+en1]/"), Ok(()));
+    }
+
+    #[test]
+    fn brackets_elsewhere_in_an_authority_are_refused() {
+        let outside = TargetError::OutsideUriGrammar;
+        assert_eq!(check_syntax("http://a[1]/"), Err(outside(b'[')));
+        assert_eq!(check_syntax("http://[::1/"), Err(outside(b'[')));
+        assert_eq!(check_syntax("http://[]/"), Err(outside(b']')));
+        assert_eq!(check_syntax("http://[::1]x/"), Err(outside(b']')));
+        assert_eq!(check_syntax("http://[::1]:80]/"), Err(outside(b']')));
+        assert_eq!(check_syntax("http://[[::1]/"), Err(outside(b'[')));
+        assert_eq!(check_syntax("http://a\"b/"), Err(outside(b'"')));
+    }
+
+    #[test]
+    fn userinfo_in_an_absolute_form_authority_is_refused() {
+        for raw in [
+            "http://user:pass@example.test/",
+            "http://user@example.test/a",
+            "HTTPS://@example.test",
+            "http://example.test@evil.test?q",
+            "http://u@[::1]/",
+        ] {
+            assert_eq!(Target::parse(raw), Err(TargetError::UserInfo), "{raw}");
+        }
+        assert_eq!(
+            Target::parse("http://example.test/a@b?c@d").unwrap().path,
+            b"/a@b"
+        );
+    }
+
+    #[test]
+    fn the_scheme_and_authority_form_are_checked_too() {
+        assert_eq!(
+            check_syntax("h{t}tp://example.test/"),
+            Err(TargetError::OutsideUriGrammar(b'{'))
+        );
+        assert_eq!(check_syntax("[::1]:443"), Ok(()));
+        assert_eq!(
+            check_syntax("u@a.test:443"),
+            Err(TargetError::OutsideUriGrammar(b'@'))
+        );
+        assert_eq!(
+            check_syntax("mailto:a@b.test"),
+            Err(TargetError::OutsideUriGrammar(b'@'))
+        );
+    }
+
+    #[test]
+    fn invisible_octets_and_fragments_are_named_before_the_grammar() {
+        assert_eq!(check_syntax("/{ "), Err(TargetError::InvalidOctet(b' ')));
+        assert_eq!(check_syntax("/{#"), Err(TargetError::Fragment));
+        assert_eq!(check_syntax("http://u@a/#"), Err(TargetError::Fragment));
     }
 
     #[test]

@@ -74,7 +74,7 @@ pub const CORPUS_GROUPS: &[(&str, &[&str])] = &[
     (
         "target",
         &[
-            "REQ-11", "REQ-12", "REQ-13", "REQ-14", "REQ-15", "ENV-5", "ENV-14",
+            "REQ-11", "REQ-12", "REQ-13", "REQ-14", "REQ-15", "REQ-40", "REQ-41", "ENV-5", "ENV-14",
         ],
     ),
     ("version", &["REQ-8", "REQ-9", "REQ-10"]),

@@ -38,9 +38,14 @@ pub enum HeadError {
     /// The method is empty or holds a byte that is not a token character.
     #[error("invalid method")]
     InvalidMethod,
-    /// The request-target is empty, holds a byte outside visible ASCII, or has no known form.
+    /// The request-target is empty, holds a byte outside visible ASCII or outside the
+    /// URI grammar (RFC 3986: `"`, `{`, `|`, `[` in a path...), a `#`, or has no known form.
     #[error("invalid request-target")]
     InvalidTarget,
+    /// An absolute-form request-target with userinfo (`http://user@host/`), which
+    /// senders must not generate (RFC 9110 §4.2.4).
+    #[error("userinfo is not allowed in the request-target")]
+    UserInfoInTarget,
     /// The request-target `*` was sent with a method other than OPTIONS.
     #[error("request-target * is only allowed with OPTIONS")]
     AsteriskFormNotAllowed,

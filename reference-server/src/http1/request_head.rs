@@ -3,8 +3,9 @@
 //!
 //! `httparse` does the tokenizing. This wrapper adds what it leaves out: CRLF-only
 //! line endings (httparse accepts a bare LF), limits decided even while the head
-//! is incomplete, the 505-versus-400 split for versions, request-target forms,
-//! and the field semantics that decide framing (see `head_fields`).
+//! is incomplete, the 505-versus-400 split for versions, the request-target's
+//! URI grammar (httparse lets through any visible octet, `"` and `{` included) and
+//! forms, and the field semantics that decide framing (see `head_fields`).
 //!
 //! Errors are found left to right: if a prefix of the bytes is refused, the whole
 //! head is refused with the same error, so a caller may parse after every read.
@@ -12,6 +13,7 @@
 use std::mem::MaybeUninit;
 
 use bytes::Bytes;
+use gateway_spec::target::{check_syntax, TargetError};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Version};
 use memchr::{memchr, memchr_iter};
 
@@ -26,7 +28,9 @@ pub struct HeadLimits {
     pub max_request_line: usize,
     /// Most field lines (exceeded: 431).
     pub max_headers: usize,
-    /// Largest head, in bytes, from the first byte to the empty line's CRLF included (exceeded: 431).
+    /// Largest head, in bytes: request line, field lines and the empty line, from the
+    /// first byte (empty lines ignored before the request line count too) to the
+    /// empty line's CRLF included (exceeded: 431). SPEC.md §11.4 counts it the same way.
     pub max_head_bytes: usize,
 }
 
@@ -360,16 +364,46 @@ fn skip_leading_empty_lines(buf: &[u8]) -> Result<Option<usize>, HeadError> {
     }
 }
 
-/// Tokenizes just the request line (CRLF included), so its errors can be
-/// reported before the rest of the head has arrived.
+/// Tokenizes just the request line (CRLF included) and checks its parts, so its
+/// errors can be reported before the rest of the head has arrived.
 fn check_request_line(line: &[u8]) -> Result<(), HeadError> {
     let mut no_fields: [httparse::Header<'_>; 0] = [];
     let mut request = httparse::Request::new(&mut no_fields);
     match request.parse(line) {
         // With zero field slots and no more bytes, a good line stops at Partial.
-        Ok(_) => Ok(()),
+        Ok(_) => match (request.method, request.path, request.version) {
+            (Some(method), Some(target), Some(minor)) => {
+                check_line_parts(method, target, minor).map(|_| ())
+            }
+            _ => Ok(()),
+        },
         Err(_) => Err(request_line_error(line)),
     }
+}
+
+/// Checks the parts of a request line httparse tokenized: the method, the
+/// version, and the target's grammar (not yet its form, which depends on the
+/// method). `check_request_line` and `build_head` both call it, so a request line
+/// gets the same verdict whether or not the rest of the head has arrived.
+fn check_line_parts(method: &str, target: &str, minor: u8) -> Result<(Method, Version), HeadError> {
+    let method = Method::from_bytes(method.as_bytes()).map_err(|_| HeadError::InvalidMethod)?;
+    let version = match minor {
+        0 => Version::HTTP_10,
+        1 => Version::HTTP_11,
+        _ => return Err(HeadError::UnsupportedVersion),
+    };
+    check_target_syntax(target)?;
+    Ok((method, version))
+}
+
+/// REQ-11, REQ-40 and REQ-41 by the very function `Target::parse` uses, so the
+/// parser never admits a target the environ would refuse (httparse lets UTF-8
+/// and every visible octet through).
+fn check_target_syntax(target: &str) -> Result<(), HeadError> {
+    check_syntax(target).map_err(|error| match error {
+        TargetError::UserInfo => HeadError::UserInfoInTarget,
+        _ => HeadError::InvalidTarget,
+    })
 }
 
 /// Names what is wrong with a request line httparse refused. Runs only on the
@@ -444,16 +478,7 @@ fn build_head(request: &httparse::Request<'_, '_>, base: usize) -> Result<Reques
         return Err(HeadError::MalformedRequestLine);
     };
 
-    let method = Method::from_bytes(method.as_bytes()).map_err(|_| HeadError::InvalidMethod)?;
-    let version = match minor {
-        0 => Version::HTTP_10,
-        1 => Version::HTTP_11,
-        _ => return Err(HeadError::UnsupportedVersion),
-    };
-    // httparse lets UTF-8 through in the target; the RFC grammar is ASCII only.
-    if !target.is_ascii() {
-        return Err(HeadError::InvalidTarget);
-    }
+    let (method, version) = check_line_parts(method, target, minor)?;
     check_target_form(&method, target)?;
 
     let fields = interpret_fields(request.headers, base, version)?;

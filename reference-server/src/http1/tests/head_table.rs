@@ -131,6 +131,23 @@ rejects! {
     relative_target: b"GET index.html HTTP/1.1\r\nHost: a\r\n\r\n" => 400 HeadError::InvalidTarget,
     authority_form_without_connect: b"GET a.com:80 HTTP/1.1\r\nHost: a\r\n\r\n" => 400 HeadError::InvalidTarget,
     non_http_absolute_form: b"GET ftp://a.com/x HTTP/1.1\r\nHost: a\r\n\r\n" => 400 HeadError::InvalidTarget,
+    double_quote_in_target: b"GET /a\"b HTTP/1.1\r\nHost: a\r\n\r\n" => 400 HeadError::InvalidTarget,
+    angle_brackets_in_target: b"GET /<a> HTTP/1.1\r\nHost: a\r\n\r\n" => 400 HeadError::InvalidTarget,
+    backslash_in_target: b"GET /a\\b HTTP/1.1\r\nHost: a\r\n\r\n" => 400 HeadError::InvalidTarget,
+    caret_in_target: b"GET /a^b HTTP/1.1\r\nHost: a\r\n\r\n" => 400 HeadError::InvalidTarget,
+    backtick_in_target: b"GET /a`b HTTP/1.1\r\nHost: a\r\n\r\n" => 400 HeadError::InvalidTarget,
+    braces_in_query: b"GET /a?x={} HTTP/1.1\r\nHost: a\r\n\r\n" => 400 HeadError::InvalidTarget,
+    pipe_in_query: b"GET /a?x=1|2 HTTP/1.1\r\nHost: a\r\n\r\n" => 400 HeadError::InvalidTarget,
+    brackets_in_path: b"GET /a[0] HTTP/1.1\r\nHost: a\r\n\r\n" => 400 HeadError::InvalidTarget,
+    brackets_in_query: b"GET /a?x[]=1 HTTP/1.1\r\nHost: a\r\n\r\n" => 400 HeadError::InvalidTarget,
+    brackets_in_absolute_form_path: b"GET http://a.com/[0] HTTP/1.1\r\nHost: a\r\n\r\n" => 400 HeadError::InvalidTarget,
+    brackets_inside_a_reg_name: b"GET http://a[0].com/ HTTP/1.1\r\nHost: a\r\n\r\n" => 400 HeadError::InvalidTarget,
+    pipe_in_absolute_form_authority: b"GET http://a|b.com/ HTTP/1.1\r\nHost: a\r\n\r\n" => 400 HeadError::InvalidTarget,
+    fragment_in_target: b"GET /a#b HTTP/1.1\r\nHost: a\r\n\r\n" => 400 HeadError::InvalidTarget,
+    userinfo_with_password: b"GET http://u:p@a.com/ HTTP/1.1\r\nHost: a.com\r\n\r\n" => 400 HeadError::UserInfoInTarget,
+    userinfo_without_password: b"GET http://u@a.com/x HTTP/1.1\r\nHost: a.com\r\n\r\n" => 400 HeadError::UserInfoInTarget,
+    empty_userinfo: b"GET https://@a.com HTTP/1.1\r\nHost: a.com\r\n\r\n" => 400 HeadError::UserInfoInTarget,
+    connect_with_octet_outside_the_grammar: b"CONNECT a{b}.com:443 HTTP/1.1\r\nHost: a\r\n\r\n" => 400 HeadError::InvalidTarget,
     asterisk_form_with_get: b"GET * HTTP/1.1\r\nHost: a\r\n\r\n" => 400 HeadError::AsteriskFormNotAllowed,
     connect_authority_form: b"CONNECT a.com:443 HTTP/1.1\r\nHost: a.com:443\r\n\r\n" => 501 HeadError::ConnectNotSupported,
     connect_origin_form: b"CONNECT / HTTP/1.1\r\nHost: a\r\n\r\n" => 501 HeadError::ConnectNotSupported,
@@ -188,6 +205,9 @@ rejects! {
     partial_head_over_limit: &get_with(&format!("X: {}", "a".repeat(70_000))) => 431 HeadError::HeadTooLarge { limit: 65536 },
     bad_request_line_refused_before_head_ends: b"GET /\0 HTTP/1.1\r\nHost: a\r\n" => 400 HeadError::InvalidTarget,
     bad_version_refused_before_head_ends: b"GET / HTTP/2.0\r\n" => 505 HeadError::UnsupportedVersion,
+    octet_outside_the_grammar_refused_before_head_ends: b"GET /{ HTTP/1.1\r\nHost: a\r\n" => 400 HeadError::InvalidTarget,
+    userinfo_refused_before_head_ends: b"GET http://u@a/ HTTP/1.1\r\n" => 400 HeadError::UserInfoInTarget,
+    bad_target_named_before_a_later_bad_field: b"GET /{ HTTP/1.1\r\nHost: a\r\nX : b\r\n\r\n" => 400 HeadError::InvalidTarget,
 }
 
 accepts! {
@@ -215,6 +235,11 @@ accepts! {
     asterisk_form_with_options: b"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n" => |h| h.target == "*";
     absolute_form_kept_raw: b"GET http://a.com/x?y HTTP/1.1\r\nHost: b\r\n\r\n" => |h| h.target == "http://a.com/x?y";
     https_absolute_form: b"GET HTTPS://a.com HTTP/1.1\r\nHost: a.com\r\n\r\n" => |h| h.target == "HTTPS://a.com";
+    every_uri_grammar_octet_in_target: b"GET /az-._~%!$&'()*+,;=:@?AZ09/?:@ HTTP/1.1\r\nHost: a\r\n\r\n" => |h| h.target == "/az-._~%!$&'()*+,;=:@?AZ09/?:@";
+    at_sign_in_origin_form_path_and_query: b"GET /a@b?c@d HTTP/1.1\r\nHost: a\r\n\r\n" => |h| h.target == "/a@b?c@d";
+    at_sign_in_absolute_form_path: b"GET http://a.com/u@b HTTP/1.1\r\nHost: a\r\n\r\n" => |h| h.target == "http://a.com/u@b";
+    ip_literal_in_absolute_form: b"GET http://[::1]:8080/a HTTP/1.1\r\nHost: a\r\n\r\n" => |h| h.target == "http://[::1]:8080/a";
+    percent_without_hex_digits_in_target: b"GET /a%zz% HTTP/1.1\r\nHost: a\r\n\r\n" => |h| h.target == "/a%zz%";
     extension_method: b"PURGE /x HTTP/1.1\r\nHost: a\r\n\r\n" => |h| h.method.as_str() == "PURGE";
     empty_host: b"GET / HTTP/1.1\r\nHost:\r\n\r\n" => |h| h.headers["host"].is_empty();
     host_with_port: b"GET / HTTP/1.1\r\nHost: a.example:8080\r\n\r\n" => |h| h.headers["host"] == "a.example:8080";
