@@ -5,18 +5,32 @@ use std::time::Duration;
 
 use crate::http1::{ChunkedLimits, HeadLimits};
 
+/// Default worker threads per core: a worker blocks while an app waits on its own
+/// I/O, so a few per core keep the cores busy.
+pub const WORKERS_PER_CORE: usize = 4;
+
+/// Fewest worker threads by default, however few cores there are.
+pub const MIN_WORKERS: usize = 4;
+
+/// Default requests that may wait per worker thread before new ones get 503.
+pub const QUEUE_DEPTH_PER_WORKER: usize = 64;
+
 /// The server's settings. `Config::default()` holds the reference defaults of
-/// SPEC.md section 11.4.
-#[derive(Debug, Clone)]
+/// SPEC.md section 11.4, and is the only place they are written: the command line
+/// of `gateway-serve` reads its defaults from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
-    /// Worker threads that run the app (default 4 per core, at least 4).
+    /// Worker threads that run the app (default [`WORKERS_PER_CORE`] per core, at
+    /// least [`MIN_WORKERS`]).
     pub workers: usize,
     /// Complete requests that may wait for a worker; beyond, new requests get 503
-    /// at once (default 64 per worker).
+    /// at once (default [`QUEUE_DEPTH_PER_WORKER`] per worker, see
+    /// [`Config::default_queue_depth`]).
     pub queue_depth: usize,
     /// Open connections at most; past it, accepting pauses (default 10,000).
     pub max_connections: usize,
-    /// Request line, header count and head size limits (8 KiB, 100, 64 KiB).
+    /// Request line, header count and head size limits (8 KiB, 100, 64 KiB); the
+    /// head size counts the request line, the header fields and the empty line.
     pub head_limits: HeadLimits,
     /// Chunk-size line and trailer limits (4 KiB, 16 KiB).
     pub chunked_limits: ChunkedLimits,
@@ -45,13 +59,25 @@ pub struct Config {
     pub server_name: Option<String>,
 }
 
+impl Config {
+    /// The default number of worker threads on this machine.
+    pub fn default_workers() -> usize {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        cores.saturating_mul(WORKERS_PER_CORE).max(MIN_WORKERS)
+    }
+
+    /// The default queue depth for `workers` worker threads.
+    pub fn default_queue_depth(workers: usize) -> usize {
+        workers.saturating_mul(QUEUE_DEPTH_PER_WORKER)
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let workers = (cores * 4).max(4);
+        let workers = Self::default_workers();
         Self {
             workers,
-            queue_depth: workers * 64,
+            queue_depth: Self::default_queue_depth(workers),
             max_connections: 10_000,
             head_limits: HeadLimits::default(),
             chunked_limits: ChunkedLimits::default(),
