@@ -1,8 +1,12 @@
 //! The request body as the app reads it (`wsgi.input`): a `Read + BufRead` stream that
-//! ends exactly at the end of the body. It does not decode framing; servers do.
+//! ends exactly at the end of the body and remembers a client's fault. It does not
+//! decode framing; servers do.
 
 use std::fmt;
 use std::io::{self, BufRead, Read};
+use std::sync::{Arc, OnceLock};
+
+use crate::client_error::BodyError;
 
 /// The request body stream (INPUT-1).
 ///
@@ -11,6 +15,10 @@ use std::io::{self, BufRead, Read};
 /// at `CONTENT_LENGTH`; reading past the end is end-of-file again, never a hang. A
 /// body the client cut short is an error of kind `UnexpectedEof`, never a clean end
 /// (INPUT-5).
+///
+/// When a read fails through the client's fault (the server's reader returned a
+/// [`BodyError`]), the input remembers it (INPUT-12): the exchange then answers
+/// 400, 408 or 413 instead of 500 if the app fails (FAIL-10).
 ///
 /// ```
 /// use std::io::Read;
@@ -24,6 +32,47 @@ use std::io::{self, BufRead, Read};
 /// ```
 pub struct Input {
     inner: Box<dyn BufRead + Send>,
+    client_error: ClientErrorRecord,
+}
+
+/// Where an [`Input`] records the first client fault of its body. Clones share it,
+/// so a server (or middleware) keeps one while the app owns the input.
+///
+/// ```
+/// use std::io::{self, Read};
+/// use gateway_spec::client_error::{BodyError, ClientFault};
+/// use gateway_spec::Input;
+///
+/// struct Broken;
+/// impl Read for Broken {
+///     fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+///         Err(BodyError::new(ClientFault::Malformed, "chunk size must be hexadecimal digits").into())
+///     }
+/// }
+/// let mut input = Input::new(io::BufReader::new(Broken));
+/// let record = input.client_error_record();
+/// assert!(record.get().is_none());
+/// assert!(input.read_to_end(&mut Vec::new()).is_err());
+/// assert_eq!(record.get().map(BodyError::fault), Some(ClientFault::Malformed));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ClientErrorRecord(Arc<OnceLock<BodyError>>);
+
+impl ClientErrorRecord {
+    /// The first client fault the input met, if any.
+    pub fn get(&self) -> Option<&BodyError> {
+        self.0.get()
+    }
+
+    /// Passes `result` through, remembering the client fault it carries.
+    fn note<T>(&self, result: io::Result<T>) -> io::Result<T> {
+        if let Err(error) = &result {
+            if let Some(fault) = BodyError::find(error) {
+                let _ = self.0.set(fault.clone());
+            }
+        }
+        result
+    }
 }
 
 impl Input {
@@ -32,7 +81,19 @@ impl Input {
     pub fn new(reader: impl BufRead + Send + 'static) -> Self {
         Self {
             inner: Box::new(reader),
+            client_error: ClientErrorRecord::default(),
         }
+    }
+
+    /// The first client fault a read of this input met (INPUT-12).
+    pub fn client_error(&self) -> Option<&BodyError> {
+        self.client_error.get()
+    }
+
+    /// A handle on this input's client fault that outlives the input's move into
+    /// the app: what the exchange and the validator keep.
+    pub fn client_error_record(&self) -> ClientErrorRecord {
+        self.client_error.clone()
     }
 
     /// An input of no bytes, for requests without a body.
@@ -61,7 +122,7 @@ impl Input {
     pub fn read_line_max(&mut self, limit: usize) -> io::Result<Vec<u8>> {
         let mut line = Vec::new();
         while line.len() < limit {
-            let available = self.inner.fill_buf()?;
+            let available = self.client_error.note(self.inner.fill_buf())?;
             if available.is_empty() {
                 break;
             }
@@ -86,23 +147,23 @@ impl Input {
 
 impl Read for Input {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.read(buf)
+        self.client_error.note(self.inner.read(buf))
     }
 
     // Forwarded, so that a server's reader can append what it holds without the
     // generic loop (which zeroes room first and reads through small buffers).
     fn read_to_end(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
-        self.inner.read_to_end(buf)
+        self.client_error.note(self.inner.read_to_end(buf))
     }
 
     fn read_to_string(&mut self, buf: &mut String) -> io::Result<usize> {
-        self.inner.read_to_string(buf)
+        self.client_error.note(self.inner.read_to_string(buf))
     }
 }
 
 impl BufRead for Input {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        self.inner.fill_buf()
+        self.client_error.note(self.inner.fill_buf())
     }
 
     fn consume(&mut self, amt: usize) {
@@ -179,5 +240,25 @@ mod tests {
         let mut input = Input::new(io::BufReader::new(CutShort));
         let err = input.read_to_end(&mut Vec::new()).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        // A plain error of the same kind is not the client's fault.
+        assert!(input.client_error().is_none());
+    }
+
+    #[test]
+    fn the_first_client_fault_is_remembered_whichever_read_met_it() {
+        use crate::client_error::ClientFault;
+        struct Faults(Vec<ClientFault>);
+        impl Read for Faults {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                let fault = self.0.remove(0);
+                Err(BodyError::new(fault, format!("{fault:?}")).into())
+            }
+        }
+        let reader = Faults(vec![ClientFault::TooSlow, ClientFault::TooLarge]);
+        let mut input = Input::new(io::BufReader::new(reader));
+        assert!(input.read_line_max(10).is_err());
+        assert!(input.read(&mut [0; 4]).is_err());
+        let fault = input.client_error().map(BodyError::fault);
+        assert_eq!(fault, Some(ClientFault::TooSlow));
     }
 }

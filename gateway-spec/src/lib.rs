@@ -76,6 +76,7 @@
 
 pub mod app;
 pub mod body;
+pub mod client_error;
 pub mod environ;
 pub mod errors;
 pub mod framing;
@@ -89,6 +90,7 @@ pub mod validate;
 
 pub use app::{App, AppError};
 pub use body::Body;
+pub use client_error::{BodyError, ClientFault};
 pub use environ::{Environ, Scheme};
 pub use errors::Errors;
 pub use input::Input;

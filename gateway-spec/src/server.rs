@@ -12,7 +12,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Version};
 
+use crate::client_error::BodyError;
 use crate::framing::{plan, Framing};
+use crate::input::ClientErrorRecord;
 use crate::start_response::{check_head, ResponseHead, StartResponseError};
 use crate::{App, Body, Environ, Responder, StartResponse};
 
@@ -21,8 +23,10 @@ use crate::{App, Body, Environ, Responder, StartResponse};
 /// sizes, final chunk) and writes.
 pub trait Output: Send + 'static {
     /// Sends the status line and headers, adding the framing headers `framing`
-    /// implies (`Transfer-Encoding: chunked`, `Connection: close`).
-    fn send_head(&mut self, head: &ResponseHead, framing: Framing) -> io::Result<()>;
+    /// implies (`Transfer-Encoding: chunked`). `close` says the exchange decided the
+    /// connection ends after this response (a client fault, FAIL-10, FAIL-11): the
+    /// head then carries `Connection: close`, as it does for the server's own reasons.
+    fn send_head(&mut self, head: &ResponseHead, framing: Framing, close: bool) -> io::Result<()>;
     /// Sends body bytes, framed as announced.
     fn send_body(&mut self, chunk: &[u8]) -> io::Result<()>;
     /// Ends a body that was complete: the final chunk of a chunked body, a flush.
@@ -41,6 +45,17 @@ pub enum Failure {
     Contract(String),
     /// Writing to the client failed: it went away.
     ClientGone(String),
+    /// Reading the request body failed through the client's fault, and the app then
+    /// failed or ended early: the answer is the fault's status, not 500 (FAIL-10).
+    ClientError(BodyError),
+}
+
+impl Failure {
+    /// Whether the client, not the app, caused it: logged below error level
+    /// (FAIL-9, FAIL-12).
+    pub fn is_clients(&self) -> bool {
+        matches!(self, Failure::ClientGone(_) | Failure::ClientError(_))
+    }
 }
 
 impl fmt::Display for Failure {
@@ -50,6 +65,7 @@ impl fmt::Display for Failure {
             Failure::Panic(e) => write!(f, "the app panicked: {e}"),
             Failure::Contract(e) => write!(f, "the app broke the contract: {e}"),
             Failure::ClientGone(e) => write!(f, "the client went away: {e}"),
+            Failure::ClientError(e) => write!(f, "{}: {e}", e.fault()),
         }
     }
 }
@@ -57,7 +73,8 @@ impl fmt::Display for Failure {
 /// How an exchange ended, for the server's connection handling and access log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
-    /// The status sent, `None` when no head went out (the client left first).
+    /// The status of the response the exchange sent or began to send (the app's,
+    /// a 500, or a client error's), `None` when no head was ever started.
     pub status: Option<StatusCode>,
     /// Body bytes sent.
     pub body_bytes: u64,
@@ -73,12 +90,25 @@ pub struct Outcome {
 /// The body a server sends when an app fails before its headers went out (FAIL-1).
 pub const INTERNAL_ERROR_BODY: &str = "Internal Server Error\n";
 
+impl Outcome {
+    /// The client fault behind the answer, when the exchange answered one (FAIL-10).
+    pub fn client_error(&self) -> Option<&BodyError> {
+        match &self.failure {
+            Some(Failure::ClientError(error)) => Some(error),
+            _ => None,
+        }
+    }
+}
+
 /// Runs one request through `app` and sends the response to `output`, applying the
 /// SPEC's rules: headers go out with the first non-empty chunk or at the end
 /// (START-10), framing as [`plan`] decides (FRAME rules), a failure before the
 /// headers becomes a 500, after them an aborted response (FAIL-1, FAIL-4), and the
-/// body is closed on every path before the response ends (BODY-3). Panics of the
-/// app are caught. Returns the output and what happened.
+/// body is closed on every path before the response ends (BODY-3). When a read of
+/// the input failed through the client's fault, a failure before the headers is
+/// answered with that fault's status (400, 408, 413) instead, and the connection
+/// closes whatever the app answered (FAIL-10, FAIL-11). Panics of the app are
+/// caught. Returns the output and what happened.
 ///
 /// ```
 /// use gateway_spec::server::{run, Output};
@@ -89,7 +119,7 @@ pub const INTERNAL_ERROR_BODY: &str = "Internal Server Error\n";
 /// #[derive(Default)]
 /// struct Wire(Vec<u8>);
 /// impl Output for Wire {
-///     fn send_head(&mut self, head: &ResponseHead, _: Framing) -> std::io::Result<()> {
+///     fn send_head(&mut self, head: &ResponseHead, _: Framing, _: bool) -> std::io::Result<()> {
 ///         self.0.extend(format!("{} {}\n", head.status.as_u16(), head.reason_phrase()).bytes());
 ///         Ok(())
 ///     }
@@ -112,6 +142,7 @@ pub fn run<O: Output>(app: &dyn App, environ: Environ, output: O) -> (O, Outcome
     let state = Arc::new(Mutex::new(State::new(
         environ.method.clone(),
         environ.version,
+        environ.input.client_error_record(),
         output,
     )));
     let start_response = StartResponse::new(state.clone());
@@ -177,11 +208,13 @@ struct State<O> {
     must_close: bool,
     /// `App::call` returned: the write handle is closed (WRITE-4).
     returned: bool,
+    /// The client fault the request's input met, if any.
+    client_error: ClientErrorRecord,
     output: Option<O>,
 }
 
 impl<O: Output> State<O> {
-    fn new(method: Method, version: Version, output: O) -> Self {
+    fn new(method: Method, version: Version, client_error: ClientErrorRecord, output: O) -> Self {
         Self {
             method,
             version,
@@ -191,6 +224,7 @@ impl<O: Output> State<O> {
             sent: 0,
             must_close: false,
             returned: false,
+            client_error,
             output: Some(output),
         }
     }
@@ -213,11 +247,18 @@ impl<O: Output> State<O> {
         };
         let framing = plan(&self.method, self.version, head, self.body_len)
             .map_err(|e| Failure::Contract(e.to_string()))?;
-        let head = self.head.clone().expect("checked above");
+        // After a client fault the body cannot be trusted to end where it should:
+        // this response is the connection's last (FAIL-10, FAIL-11).
+        let close = self.client_error.get().is_some();
         self.framing = Some(framing);
-        self.must_close |= framing.ends_connection();
-        self.output()?
-            .send_head(&head, framing)
+        self.must_close |= framing.ends_connection() || close;
+        let (Some(head), Some(output)) = (self.head.as_ref(), self.output.as_mut()) else {
+            return Err(Failure::Contract(
+                StartResponseError::ResponseFinished.to_string(),
+            ));
+        };
+        output
+            .send_head(head, framing, close)
             .map_err(|e| self.client_gone(e))?;
         Ok(framing)
     }
@@ -259,10 +300,18 @@ impl<O: Output> State<O> {
             None => self.complete_response().err(),
             Some(failure) => Some(failure),
         };
+        let failure = failure.map(|failure| self.blame_client(failure));
         let complete = match &failure {
             None => true,
             Some(Failure::ClientGone(_)) => false,
-            Some(_) if self.framing.is_none() => self.send_internal_error(),
+            Some(Failure::ClientError(error)) if self.framing.is_none() => {
+                let body = format!("{}\n", error.message());
+                self.send_error(error.fault().status(), body.into_bytes())
+            }
+            Some(_) if self.framing.is_none() => self.send_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                INTERNAL_ERROR_BODY.into(),
+            ),
             Some(_) => {
                 // The head is out: the client must see a truncated response, never a
                 // complete-looking one (FAIL-4), so no final chunk and a close.
@@ -297,23 +346,28 @@ impl<O: Output> State<O> {
         }
     }
 
-    /// Replaces whatever head the app set with a 500 and sends it; true when the
-    /// 500 went out whole.
-    fn send_internal_error(&mut self) -> bool {
+    /// A failure after the input met a client fault is the client's (FAIL-10): the
+    /// app failed because the body did. A client gone while writing stays so.
+    fn blame_client(&self, failure: Failure) -> Failure {
+        match (failure, self.client_error.get()) {
+            (Failure::ClientGone(e), _) => Failure::ClientGone(e),
+            (_, Some(error)) => Failure::ClientError(error.clone()),
+            (failure, None) => failure,
+        }
+    }
+
+    /// Replaces whatever head the app set with `status` and a short `text/plain`
+    /// body, and sends it; true when it went out whole.
+    fn send_error(&mut self, status: StatusCode, body: Vec<u8>) -> bool {
         let mut headers = HeaderMap::new();
         headers.insert(
             http::header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; charset=utf-8"),
         );
-        self.head = Some(ResponseHead::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            headers,
-        ));
-        self.body_len = Some(INTERNAL_ERROR_BODY.len() as u64);
+        self.head = Some(ResponseHead::new(status, headers));
+        self.body_len = Some(body.len() as u64);
         self.sent = 0;
-        let sent = self
-            .send(INTERNAL_ERROR_BODY.as_bytes())
-            .and_then(|_| self.complete_response());
+        let sent = self.send(&body).and_then(|_| self.complete_response());
         sent.is_ok()
     }
 }
@@ -404,6 +458,8 @@ pub fn panic_message(payload: &(dyn Any + Send)) -> String {
 pub struct MemoryOutput {
     /// The head sent, with the framing chosen.
     pub head: Option<(ResponseHead, Framing)>,
+    /// Whether the exchange asked the head to announce `Connection: close`.
+    pub close: bool,
     /// The body bytes sent, unframed.
     pub body: Vec<u8>,
     /// Whether `finish` was called (the body ended properly).
@@ -418,8 +474,9 @@ impl MemoryOutput {
 }
 
 impl Output for MemoryOutput {
-    fn send_head(&mut self, head: &ResponseHead, framing: Framing) -> io::Result<()> {
+    fn send_head(&mut self, head: &ResponseHead, framing: Framing, close: bool) -> io::Result<()> {
         self.head = Some((head.clone(), framing));
+        self.close = close;
         Ok(())
     }
 

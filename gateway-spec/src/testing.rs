@@ -8,6 +8,9 @@ use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 use http::{HeaderMap, Method, StatusCode, Version};
 
+use std::io;
+
+use crate::client_error::BodyError;
 use crate::framing::Framing;
 use crate::server::{run, MemoryOutput, Outcome};
 use crate::{App, Environ, Errors, Input, Scheme};
@@ -50,6 +53,7 @@ impl<A: App> TestClient<A> {
             version: Version::HTTP_11,
             headers: HeaderMap::new(),
             body: Bytes::new(),
+            body_error: None,
             chunked: false,
             remote_addr: None,
             scheme: Scheme::Http,
@@ -90,9 +94,19 @@ pub struct TestRequest<'a, A> {
     version: Version,
     headers: HeaderMap,
     body: Bytes,
+    body_error: Option<BodyError>,
     chunked: bool,
     remote_addr: Option<SocketAddr>,
     scheme: Scheme,
+}
+
+/// A reader whose every read fails with the same client fault.
+struct Failing(BodyError);
+
+impl io::Read for Failing {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        Err(self.0.clone().into())
+    }
 }
 
 impl<A: App> TestRequest<'_, A> {
@@ -114,6 +128,33 @@ impl<A: App> TestRequest<'_, A> {
     /// [`TestRequest::chunked`] is used.
     pub fn body(mut self, body: impl Into<Bytes>) -> Self {
         self.body = body.into();
+        self
+    }
+
+    /// Makes the input fail with `error` once the body set by [`TestRequest::body`]
+    /// was read, as a server's reader fails when the client breaks the framing, cuts
+    /// the body short, sends too slowly or sends too much. The exchange then answers
+    /// as SPEC.md's FAIL-10 says.
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use gateway_spec::testing::TestClient;
+    /// use gateway_spec::{Body, BodyError, ClientFault, Environ, StartResponse};
+    /// use http::{HeaderMap, StatusCode};
+    ///
+    /// let client = TestClient::new(|mut environ: Environ, start: StartResponse| {
+    ///     let mut body = Vec::new();
+    ///     environ.input.read_to_end(&mut body)?; // fails: the app propagates it
+    ///     start.call(StatusCode::OK, HeaderMap::new())?;
+    ///     Ok(Body::from(body))
+    /// });
+    /// let bad_size = BodyError::new(ClientFault::Malformed, "chunk size must be hexadecimal digits");
+    /// let response = client.post("/").chunked().body("abc").body_then_error(bad_size).send();
+    /// assert_eq!(response.status, StatusCode::BAD_REQUEST);
+    /// assert_eq!(response.headers["connection"], "close");
+    /// ```
+    pub fn body_then_error(mut self, error: BodyError) -> Self {
+        self.body_error = Some(error);
         self
     }
 
@@ -174,7 +215,13 @@ impl<A: App> TestRequest<'_, A> {
                 .insert(CONTENT_LENGTH, HeaderValue::from(len));
             environ.content_length = Some(len);
         }
-        environ.input = Input::from_bytes(self.body);
+        environ.input = match self.body_error {
+            None => Input::from_bytes(self.body),
+            Some(error) => {
+                let then_fail = io::BufReader::new(Failing(error));
+                Input::new(io::Read::chain(io::Cursor::new(self.body), then_fail))
+            }
+        };
         let (errors, captured) = Errors::capture();
         environ.errors = errors;
         (environ, captured)
@@ -212,18 +259,16 @@ pub struct TestResponse {
 impl TestResponse {
     fn from_output(output: MemoryOutput, outcome: Outcome, errors: String) -> Self {
         let body = output.body_bytes();
+        let close = output.close;
         let (head, framing) = output
             .head
-            .expect("the exchange always sends a head: the app's, or a 500");
+            .expect("the exchange always sends a head: the app's, a 500 or a client error");
         let mut headers = head.headers.clone();
-        match framing {
-            Framing::Chunked => {
-                headers.insert(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
-            }
-            Framing::CloseDelimited => {
-                headers.insert(CONNECTION, HeaderValue::from_static("close"));
-            }
-            Framing::NoBody | Framing::Length(_) => {}
+        if framing == Framing::Chunked {
+            headers.insert(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+        }
+        if close || framing == Framing::CloseDelimited {
+            headers.insert(CONNECTION, HeaderValue::from_static("close"));
         }
         Self {
             status: head.status,

@@ -13,6 +13,7 @@ use bytes::Bytes;
 use http::{StatusCode, Version};
 
 use crate::framing::has_no_body;
+use crate::input::ClientErrorRecord;
 use crate::start_response::{check_head, parse_digits, StartResponseError};
 use crate::{App, AppError, Body, Environ, Errors, Responder, ResponseHead, StartResponse};
 
@@ -219,6 +220,7 @@ impl<A: App> App for Validator<A> {
         let call = Arc::new(CallChecker {
             inner: start_response,
             report: self.report.clone(),
+            client_error: environ.input.client_error_record(),
             errors,
             state: Mutex::new(CallState::default()),
         });
@@ -358,6 +360,8 @@ struct CallState {
 struct CallChecker {
     inner: StartResponse,
     report: Report,
+    /// A client fault on the input explains a body that ends early (FAIL-14).
+    client_error: ClientErrorRecord,
     errors: Errors,
     state: Mutex<CallState>,
 }
@@ -481,6 +485,11 @@ struct CheckedChunks {
 
 impl CheckedChunks {
     fn check_end(&self) {
+        if self.call.client_error.get().is_some() {
+            // The client broke the body; what the app answered after it is not the
+            // app's violation (FAIL-14).
+            return;
+        }
         if let Some(len) = self.inner.len().filter(|&n| n != self.produced) {
             self.call.violation(
                 rules::BODY_MATCHES_LEN,

@@ -77,7 +77,7 @@ fn write_after_the_app_returned_is_refused() {
 struct GoneClient;
 
 impl Output for GoneClient {
-    fn send_head(&mut self, _: &ResponseHead, _: Framing) -> io::Result<()> {
+    fn send_head(&mut self, _: &ResponseHead, _: Framing, _: bool) -> io::Result<()> {
         Err(io::ErrorKind::BrokenPipe.into())
     }
     fn send_body(&mut self, _: &[u8]) -> io::Result<()> {
@@ -90,12 +90,19 @@ impl Output for GoneClient {
 
 #[test]
 fn write_to_a_gone_client_returns_an_error() {
-    let app = |_: Environ, start: StartResponse| -> Result<Body, AppError> {
+    // The write's result is carried out of the app: an assertion inside it would be
+    // a panic the exchange catches, with the same outcome either way.
+    let result = Arc::new(Mutex::new(None));
+    let seen = result.clone();
+    let app = move |_: Environ, start: StartResponse| -> Result<Body, AppError> {
         let mut write = start.call(StatusCode::OK, HeaderMap::new())?;
-        assert!(write.write_all(b"anyone there?").is_err());
+        *seen.lock().unwrap() = Some(write.write_all(b"anyone there?").map_err(|e| e.to_string()));
         Ok(Body::empty())
     };
     let (_, outcome) = run(&app, environ(), GoneClient);
+    let write = result.lock().unwrap().take().expect("the app ran");
+    assert!(write.unwrap_err().contains("went away"));
+    assert!(matches!(outcome.failure, Some(Failure::ClientGone(_))));
     assert!(outcome.must_close);
     assert!(!outcome.complete);
 }

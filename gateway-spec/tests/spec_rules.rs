@@ -43,6 +43,14 @@ const COVERED_BY_UNIT_TESTS: &[(&str, &str)] = &[
         "environ::tests::vars_lists_fixed_names_then_headers",
     ),
     (
+        "INPUT-12",
+        "client_faults::the_input_remembers_the_fault_the_app_swallowed",
+    ),
+    (
+        "FAIL-14",
+        "client_faults::the_validator_blames_no_app_for_a_body_the_client_cut",
+    ),
+    (
         "INPUT-8",
         "input::tests::read_line_max_stops_at_limit_without_newline",
     ),
@@ -173,6 +181,7 @@ fn every_rule_this_crate_cites_exists() {
     let sources = [
         include_str!("../src/app.rs"),
         include_str!("../src/body.rs"),
+        include_str!("../src/client_error.rs"),
         include_str!("../src/environ.rs"),
         include_str!("../src/errors.rs"),
         include_str!("../src/framing.rs"),

@@ -2,13 +2,13 @@
 //! one down (HEAD, 204/304, Content-Length, chunking, close on every path).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use gateway_spec::framing::Framing;
 use gateway_spec::server::Failure;
 use gateway_spec::testing::TestClient;
-use gateway_spec::{AppError, Body, Environ, StartResponse};
+use gateway_spec::{AppError, Body, Environ, StartResponse, StartResponseError};
 use http::{HeaderMap, HeaderValue, StatusCode, Version};
 
 fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
@@ -231,28 +231,30 @@ fn start_response_again_with_error_replaces_the_head_before_any_body() {
 
 #[test]
 fn start_response_after_headers_went_out_is_refused() {
-    let app = |_: Environ, start: StartResponse| {
+    // The app's view is carried out and judged here: a panic inside the app would be
+    // caught by the exchange and prove nothing.
+    let refusals = Arc::new(Mutex::new(None));
+    let seen = refusals.clone();
+    let app = move |_: Environ, start: StartResponse| {
         use std::io::Write;
         let mut write = start.call(StatusCode::OK, HeaderMap::new())?;
         write.write_all(b"sent")?;
         let error = std::io::Error::other("too late");
         let again =
             start.call_with_error(StatusCode::INTERNAL_SERVER_ERROR, HeaderMap::new(), &error);
-        assert_eq!(
-            again.unwrap_err(),
-            gateway_spec::StartResponseError::HeadersSent
-        );
         let plain = start.call(StatusCode::OK, HeaderMap::new());
-        assert_eq!(
-            plain.unwrap_err(),
-            gateway_spec::StartResponseError::AlreadyStarted
-        );
+        *seen.lock().unwrap() = Some((again.err(), plain.err()));
         Ok(Body::empty())
     };
     let response = TestClient::new(app).get("/").send();
+    let (again, plain) = refusals.lock().unwrap().take().expect("the app ran");
+    assert_eq!(again, Some(StartResponseError::HeadersSent));
+    assert_eq!(plain, Some(StartResponseError::AlreadyStarted));
     assert_eq!(response.status, StatusCode::OK);
     assert_eq!(response.body, "sent");
     assert_eq!(response.framing, Framing::Chunked);
+    assert!(response.is_complete());
+    assert_eq!(response.outcome.failure, None);
 }
 
 #[test]
@@ -280,13 +282,21 @@ fn app_that_never_calls_start_response_gets_500() {
 
 #[test]
 fn hop_by_hop_header_is_refused_by_start_response() {
-    let app = |_: Environ, start: StartResponse| {
+    let refusal = Arc::new(Mutex::new(None));
+    let seen = refusal.clone();
+    let app = move |_: Environ, start: StartResponse| {
         let refused = start.call(StatusCode::OK, headers(&[("transfer-encoding", "chunked")]));
-        assert!(refused.is_err());
+        *seen.lock().unwrap() = Some(refused.err());
         Err("hop-by-hop refused".into())
     };
     let response = TestClient::new(app).get("/").send();
+    let refused = refusal.lock().unwrap().take().expect("the app ran");
+    assert!(
+        matches!(refused, Some(StartResponseError::HopByHopHeader(ref name)) if name == "transfer-encoding"),
+        "start_response answered {refused:?}"
+    );
     assert_eq!(response.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(response.headers.get("transfer-encoding").is_none());
 }
 
 #[test]

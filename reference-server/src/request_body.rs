@@ -7,6 +7,8 @@ use std::net::TcpStream;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use gateway_spec::client_error::{BodyError, ClientFault};
+
 use crate::http1::{BodyFraming, ChunkedDecoder, ChunkedLimits};
 use crate::socket_wait;
 
@@ -41,7 +43,25 @@ pub(crate) struct BodyState {
     /// How long a read may wait for the client.
     read_timeout: Duration,
     /// The first error stays: a body that failed once never ends cleanly.
-    failed: Option<(io::ErrorKind, String)>,
+    failed: Option<Failed>,
+}
+
+/// Why a body read failed, kept so that every later read fails the same way.
+#[derive(Debug, Clone)]
+enum Failed {
+    /// The client's fault: the exchange answers 400, 408 or 413 (FAIL-10).
+    Client(BodyError),
+    /// Anything else the socket reported.
+    Other(io::ErrorKind, String),
+}
+
+impl Failed {
+    fn to_io(&self) -> io::Error {
+        match self {
+            Failed::Client(error) => error.clone().into(),
+            Failed::Other(kind, message) => io::Error::new(*kind, message.clone()),
+        }
+    }
 }
 
 impl BodyState {
@@ -124,9 +144,15 @@ impl BodyState {
         buf
     }
 
-    fn fail(&mut self, kind: io::ErrorKind, message: String) -> io::Error {
-        self.failed = Some((kind, message.clone()));
-        io::Error::new(kind, message)
+    /// Records the client's fault; every later read returns it again.
+    fn fail(&mut self, fault: ClientFault, message: String) -> io::Error {
+        self.failed_with(Failed::Client(BodyError::new(fault, message)))
+    }
+
+    fn failed_with(&mut self, failed: Failed) -> io::Error {
+        let error = failed.to_io();
+        self.failed = Some(failed);
+        error
     }
 
     /// Appends the received bytes of a Content-Length body to `out`, as
@@ -158,7 +184,7 @@ impl BodyState {
         if self.read_total > self.max_body {
             let limit = self.max_body;
             return Err(self.fail(
-                io::ErrorKind::InvalidData,
+                ClientFault::TooLarge,
                 format!("the request body exceeds the server's limit of {limit} bytes"),
             ));
         }
@@ -166,8 +192,8 @@ impl BodyState {
     }
 
     fn read_body(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if let Some((kind, message)) = &self.failed {
-            return Err(io::Error::new(*kind, message.clone()));
+        if let Some(failed) = &self.failed {
+            return Err(failed.to_io());
         }
         if out.is_empty() || self.is_done() {
             return Ok(0);
@@ -228,7 +254,7 @@ impl BodyState {
                 Ok(step) => step,
                 Err(e) => {
                     let message = format!("malformed chunked body: {e}");
-                    return Err(self.fail(io::ErrorKind::InvalidData, message));
+                    return Err(self.fail(ClientFault::Malformed, message));
                 }
             };
             let done = decoder.is_done();
@@ -237,7 +263,7 @@ impl BodyState {
                 // Refused as soon as the chunk size says so, not after 1 GiB of reads.
                 let limit = self.max_body;
                 return Err(self.fail(
-                    io::ErrorKind::InvalidData,
+                    ClientFault::TooLarge,
                     format!("the request body exceeds the server's limit of {limit} bytes"),
                 ));
             }
@@ -281,7 +307,7 @@ impl BodyState {
 
     fn cut_short(&mut self) -> io::Error {
         self.fail(
-            io::ErrorKind::UnexpectedEof,
+            ClientFault::CutShort,
             "the client closed the connection before the end of the request body".into(),
         )
     }
@@ -289,10 +315,18 @@ impl BodyState {
     fn socket_error(&mut self, e: io::Error) -> io::Error {
         match e.kind() {
             io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => self.fail(
-                io::ErrorKind::TimedOut,
+                ClientFault::TooSlow,
                 "the client sent no body bytes within the body read timeout".into(),
             ),
-            kind => self.fail(kind, format!("reading the request body failed: {e}")),
+            // A reset or abort mid-body: the client went away before its end.
+            io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => self.fail(
+                ClientFault::CutShort,
+                format!("the connection broke before the end of the request body: {e}"),
+            ),
+            kind => self.failed_with(Failed::Other(
+                kind,
+                format!("reading the request body failed: {e}"),
+            )),
         }
     }
 }

@@ -88,7 +88,7 @@ impl WireOutput {
 }
 
 impl Output for WireOutput {
-    fn send_head(&mut self, head: &ResponseHead, framing: Framing) -> io::Result<()> {
+    fn send_head(&mut self, head: &ResponseHead, framing: Framing, close: bool) -> io::Result<()> {
         let body_lost = {
             let mut body = lock(&self.body);
             body.response_started = true;
@@ -97,7 +97,8 @@ impl Output for WireOutput {
             // ends with this response, which says so (FRAME-17, CONN-8).
             body.body_withheld() || body.has_failed() || body.too_big_to_drain(self.drain_bytes)
         };
-        let close = self.close
+        let close = close
+            || self.close
             || body_lost
             || framing.ends_connection()
             || self.shutting_down.load(Ordering::SeqCst);

@@ -189,8 +189,10 @@ fn serve_request(
 
     if let Some(failure) = &outcome.failure {
         let request = shared.turns.request(me);
+        // A client's mistake is not the server's: below error level (FAIL-12).
         match failure {
             Failure::ClientGone(_) => log::debug!("{request}: {failure}"),
+            Failure::ClientError(_) => log::info!("{request}: {failure}"),
             _ => log::error!("{request}: {failure}"),
         }
     }
