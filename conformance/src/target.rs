@@ -4,6 +4,7 @@
 
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use fixtures::raw_client::{connect, Reader, Response};
 use serde_json::Value;
@@ -26,6 +27,16 @@ pub enum TargetError {
     /// The local reference server could not start.
     #[error("the reference server could not start: {0}")]
     Start(String),
+    /// A limit of the target given in the environment is not a number.
+    #[error("{name}={value:?} is not a whole number; give {what}")]
+    BadLimit {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// What it should hold.
+        what: &'static str,
+    },
 }
 
 /// A server hosting the fixture app at its root.
@@ -35,10 +46,39 @@ pub struct Target {
     pub base: String,
     /// The address connections go to.
     pub addr: SocketAddr,
+    /// The target's body inactivity timeout (LIMIT-10): how long the 408 check
+    /// waits, plus a margin.
+    pub body_timeout: Duration,
+    /// The target's request body limit (LIMIT-5): the 413 check announces one
+    /// octet more.
+    pub max_body: u64,
 }
 
 /// The environment variable that points the suite at another server.
 pub const TARGET_ENV: &str = "CONFORMANCE_TARGET";
+/// The target's body inactivity timeout in seconds (default 30, SPEC's reference).
+pub const BODY_TIMEOUT_ENV: &str = "CONFORMANCE_BODY_TIMEOUT";
+/// The target's request body limit in octets (default 1 GiB, SPEC's reference).
+pub const MAX_BODY_ENV: &str = "CONFORMANCE_MAX_BODY";
+
+/// The body timeout the local reference server runs with: short, so that the 408
+/// check takes seconds rather than SPEC's default 30.
+const LOCAL_BODY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A whole number from the environment, or `default` when unset.
+fn limit_from_env(
+    name: &'static str,
+    default: u64,
+    what: &'static str,
+) -> Result<u64, TargetError> {
+    match std::env::var(name) {
+        Ok(value) if !value.trim().is_empty() => value
+            .trim()
+            .parse()
+            .map_err(|_| TargetError::BadLimit { name, value, what }),
+        _ => Ok(default),
+    }
+}
 
 impl Target {
     /// The target of a URL such as `http://127.0.0.1:8000`.
@@ -56,9 +96,12 @@ impl Target {
             })?
             .next()
             .ok_or_else(|| TargetError::BadUrl(url.to_owned()))?;
+        let seconds = limit_from_env(BODY_TIMEOUT_ENV, 30, "seconds, such as 30")?;
         Ok(Self {
             base: format!("http://{authority}"),
             addr,
+            body_timeout: Duration::from_secs(seconds),
+            max_body: limit_from_env(MAX_BODY_ENV, 1 << 30, "octets, such as 1073741824")?,
         })
     }
 
@@ -76,7 +119,12 @@ impl Target {
         let addr = LOCAL
             .get_or_init(|| {
                 let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+                let config = reference_server::Config {
+                    body_read_timeout: LOCAL_BODY_TIMEOUT,
+                    ..reference_server::Config::default()
+                };
                 let handle = reference_server::Server::from_listener(listener)
+                    .config(config)
                     .spawn(fixtures::FixtureApp::new())
                     .map_err(|e| e.to_string())?;
                 let addr = handle.local_addr();
@@ -89,6 +137,8 @@ impl Target {
         Ok(Self {
             base: format!("http://{addr}"),
             addr,
+            body_timeout: LOCAL_BODY_TIMEOUT,
+            max_body: reference_server::Config::default().max_body_bytes,
         })
     }
 

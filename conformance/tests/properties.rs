@@ -1,6 +1,6 @@
 //! Property tests against the target: valid requests of every shape produce exactly
 //! the echo they imply, however their bytes are split and pipelined; a valid request
-//! with one smuggling-family mutation gets a 4xx/5xx and a close, and the server
+//! with one smuggling-family mutation gets a 4xx (never a 5xx) and a close, and the server
 //! answers the next client normally. Cases: `PROPTEST_CASES` (default 32).
 
 use std::fmt;
@@ -258,6 +258,8 @@ const MUTATIONS: &[(&str, &str)] = &[
     ("obs fold", "Content-Length: 5\r\nX-Fold: a\r\n folded\r\n"),
     ("vertical tab in te", "Transfer-Encoding:\x0bchunked\r\n"),
     ("te on http/1.0", "Transfer-Encoding: chunked\r\n"),
+    // The body `hello...` is then read as a chunk size: a body error, still a 400.
+    ("body is not a chunk", "Transfer-Encoding: chunked\r\n"),
 ];
 
 proptest! {
@@ -282,7 +284,7 @@ proptest! {
             TestCaseError::fail(format!("{family}: no response to {:?}", Wire(request.clone().into_bytes())))
         })?;
         prop_assert!(
-            (400..600).contains(&response.status) && response.status != 500,
+            (400..500).contains(&response.status),
             "{}: status {} for {:?}", family, response.status, Wire(request.clone().into_bytes())
         );
         prop_assert!(reader.is_closed(), "{}: the connection stayed open", family);

@@ -3,6 +3,7 @@
 
 use crate::check::Check;
 
+pub mod client_errors;
 pub mod connections;
 pub mod environ;
 pub mod failures;
@@ -17,6 +18,7 @@ pub fn all() -> Vec<&'static Check> {
         input::CHECKS,
         response::CHECKS,
         failures::CHECKS,
+        client_errors::CHECKS,
         connections::CHECKS,
         requests::CHECKS,
     ]

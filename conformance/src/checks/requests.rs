@@ -174,6 +174,10 @@ fn run_case(target: &Target, case: &Case) -> Outcome {
     // A server may answer and close before it read a huge request: the write
     // then fails, and the response already sent is what counts.
     let _ = std::io::Write::write_all(&mut reader.stream, &case.request);
+    if case.half_close {
+        // The client sends nothing more but still reads (CONN-15).
+        let _ = reader.stream.shutdown(std::net::Shutdown::Write);
+    }
     let mut echoes = case.echoes.iter();
     for (i, allowed) in case.statuses.iter().enumerate() {
         let method = methods
