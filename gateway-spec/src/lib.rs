@@ -64,9 +64,11 @@
 //! assert_eq!(hello.status, StatusCode::OK);
 //! assert_eq!(hello.body, "Hello, World!");
 //! assert_eq!(hello.headers["content-length"], "13");
+//! assert_eq!(hello.outcome.failure, None); // no panic or error caught on the way
 //!
 //! let echo = client.post("/echo").chunked().body("ping").send();
 //! assert_eq!(echo.body, "ping");
+//! assert_eq!(echo.outcome.failure, None);
 //! assert_eq!(client.get("/missing").send().status, StatusCode::NOT_FOUND);
 //! ```
 //!

@@ -28,6 +28,8 @@ use crate::{App, Environ, Errors, Input, Scheme};
 /// });
 /// let response = client.get("/").header("x-name", "Ada").send();
 /// assert_eq!(response.body, "Ada");
+/// // The exchange catches the app's panics and errors: check that it saw none.
+/// assert_eq!(response.outcome.failure, None);
 /// ```
 pub struct TestClient<A> {
     app: A,

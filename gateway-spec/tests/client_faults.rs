@@ -201,7 +201,11 @@ fn the_input_remembers_the_fault_the_app_swallowed() {
         start.call(StatusCode::OK, HeaderMap::new())?;
         Ok(Body::empty())
     };
-    post_failing(swallows, ClientFault::Malformed);
+    let response = post_failing(swallows, ClientFault::Malformed);
+    // The app answered for itself: its answer stands, with a close (FAIL-11).
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(response.outcome.failure, None);
+    assert_eq!(response.headers["connection"], "close");
     let (kind, fault) = record.lock().unwrap().take().expect("the app ran");
     assert_eq!(kind, Some(std::io::ErrorKind::InvalidData));
     assert_eq!(fault, Some(ClientFault::Malformed));
@@ -246,11 +250,20 @@ fn the_validator_blames_no_app_for_a_body_the_client_cut() {
     declare_length(&mut environ, 10);
     let (_, outcome) = run(client.app(), environ, MemoryOutput::default());
     assert!(!outcome.complete);
+    assert_eq!(
+        outcome.client_error().map(BodyError::fault),
+        Some(ClientFault::CutShort)
+    );
     assert!(report.is_clean(), "violations: {:?}", report.violations());
 
     // The same short body without a client fault is the app's violation.
     let (mut environ, _) = client.post("/").body("12345").environ();
     declare_length(&mut environ, 10);
-    run(client.app(), environ, MemoryOutput::default());
+    let (_, outcome) = run(client.app(), environ, MemoryOutput::default());
+    assert!(
+        matches!(outcome.failure, Some(Failure::Contract(_))),
+        "{:?}",
+        outcome.failure
+    );
     assert_eq!(report.rules(), ["APP-13"]);
 }

@@ -42,8 +42,10 @@ fn calls_after_the_response_finished_are_refused() {
         *keep.lock().unwrap() = Some(start);
         Ok(Body::from("done"))
     };
-    run(&app, environ(), MemoryOutput::default());
-    let start = kept.lock().unwrap().take().unwrap();
+    let (output, outcome) = run(&app, environ(), MemoryOutput::default());
+    assert_eq!(outcome.failure, None);
+    assert_eq!(output.body, b"done");
+    let start = kept.lock().unwrap().take().expect("the app ran");
     let error = io::Error::other("late");
     assert_eq!(
         start
@@ -69,8 +71,9 @@ fn write_after_the_app_returned_is_refused() {
             })
         })))
     };
-    let (output, _) = run(&app, environ(), MemoryOutput::default());
+    let (output, outcome) = run(&app, environ(), MemoryOutput::default());
     assert!(String::from_utf8_lossy(&output.body).contains("write handle is closed"));
+    assert_eq!(outcome.failure, None);
 }
 
 /// An output whose client is gone: every send fails.

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use gateway_spec::framing::Framing;
 use gateway_spec::server::Failure;
-use gateway_spec::testing::TestClient;
+use gateway_spec::testing::{TestClient, TestResponse};
 use gateway_spec::{AppError, Body, Environ, StartResponse, StartResponseError};
 use http::{HeaderMap, HeaderValue, StatusCode, Version};
 
@@ -29,6 +29,12 @@ fn text_app(
     }
 }
 
+/// Asserts the exchange saw no failure: an app that failed after its bytes went out
+/// would pass on the bytes alone.
+fn ok(response: &TestResponse) {
+    assert_eq!(response.outcome.failure, None, "body {:?}", response.text());
+}
+
 fn chunks(parts: &'static [&'static str]) -> Body {
     Body::from_iter(parts.iter().map(|p| Ok(Bytes::from_static(p.as_bytes()))))
 }
@@ -42,6 +48,7 @@ fn head_sends_no_body_but_the_length_a_get_would_have() {
     assert_eq!(response.framing, Framing::NoBody);
     assert_eq!(response.headers["content-length"], "13");
     assert!(response.is_complete());
+    ok(&response);
 }
 
 #[test]
@@ -51,11 +58,13 @@ fn no_content_and_not_modified_carry_no_body() {
         assert_eq!(response.status, status);
         assert!(response.body.is_empty(), "{status}");
         assert_eq!(response.framing, Framing::NoBody);
+        ok(&response);
     }
     let response = TestClient::new(text_app(StatusCode::NO_CONTENT, ""))
         .get("/")
         .send();
     assert!(response.headers.get("content-length").is_none());
+    ok(&response);
 }
 
 #[test]
@@ -70,6 +79,7 @@ fn app_content_length_is_kept_and_honoured() {
     assert_eq!(response.body, "hello");
     assert!(response.is_complete());
     assert!(!response.outcome.must_close);
+    ok(&response);
 }
 
 #[test]
@@ -93,6 +103,11 @@ fn body_shorter_than_content_length_closes_the_connection() {
     assert_eq!(response.body, "short");
     assert!(!response.is_complete());
     assert!(response.outcome.must_close);
+    assert!(
+        matches!(response.outcome.failure, Some(Failure::Contract(ref m)) if m.contains("announced 10")),
+        "{:?}",
+        response.outcome.failure
+    );
 }
 
 #[test]
@@ -106,10 +121,13 @@ fn unknown_length_is_chunked_on_http11_and_chunks_concatenate() {
     assert_eq!(response.framing, Framing::Chunked);
     assert_eq!(response.headers["transfer-encoding"], "chunked");
     assert_eq!(response.body, "one two three");
+    ok(&response);
     let response = client.get("/").version(Version::HTTP_10).send();
     assert_eq!(response.framing, Framing::CloseDelimited);
     assert_eq!(response.headers["connection"], "close");
     assert!(response.outcome.must_close);
+    assert_eq!(response.body, "one two three");
+    ok(&response);
 }
 
 #[test]
@@ -119,6 +137,8 @@ fn known_length_body_gets_a_content_length() {
         .send();
     assert_eq!(response.headers["content-length"], "4");
     assert_eq!(response.framing, Framing::Length(4));
+    assert_eq!(response.body, "four");
+    ok(&response);
 }
 
 fn counting_app(
@@ -162,15 +182,29 @@ fn close_runs_once_on_every_path_including_panics() {
             .get("/")
             .send();
         assert_eq!(closes.load(Ordering::SeqCst), 1, "mode {mode}");
+        let failure = &response.outcome.failure;
         match mode {
-            "normal" => assert!(response.is_complete()),
-            "error-before-body" => assert_eq!(response.status, StatusCode::INTERNAL_SERVER_ERROR),
-            _ => {
+            "normal" => {
+                assert!(response.is_complete());
+                assert_eq!(response.body, "first");
+                ok(&response);
+            }
+            "error-before-body" => {
+                assert_eq!(response.status, StatusCode::INTERNAL_SERVER_ERROR);
+                assert!(matches!(failure, Some(Failure::AppError(_))), "{failure:?}");
+            }
+            "panic" | "error" => {
                 // The headers went out with "first": the response is aborted.
                 assert_eq!(response.status, StatusCode::OK);
                 assert!(!response.is_complete(), "mode {mode}");
                 assert!(response.outcome.must_close);
+                let expected = match mode {
+                    "panic" => matches!(failure, Some(Failure::Panic(_))),
+                    _ => matches!(failure, Some(Failure::AppError(_))),
+                };
+                assert!(expected, "mode {mode}: {failure:?}");
             }
+            other => panic!("no expectation for mode {other}"),
         }
     }
 }
@@ -193,6 +227,11 @@ fn panic_after_start_response_but_before_body_still_yields_500() {
     };
     let response = TestClient::new(app).get("/").send();
     assert_eq!(response.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        matches!(response.outcome.failure, Some(Failure::Panic(ref m)) if m == "late but before any byte"),
+        "{:?}",
+        response.outcome.failure
+    );
 }
 
 #[test]
@@ -213,6 +252,7 @@ fn start_response_in_the_first_iteration_is_honoured() {
     let response = TestClient::new(app).get("/").send();
     assert_eq!(response.status, StatusCode::ACCEPTED);
     assert_eq!(response.body, "lazy");
+    ok(&response);
 }
 
 #[test]
@@ -227,6 +267,7 @@ fn start_response_again_with_error_replaces_the_head_before_any_body() {
     assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(response.headers.get("x-first").is_none());
     assert_eq!(response.body, "try later");
+    ok(&response);
 }
 
 #[test]
@@ -267,6 +308,7 @@ fn legacy_write_before_the_body_comes_first() {
     };
     let response = TestClient::new(app).get("/").send();
     assert_eq!(response.body, "written returned");
+    ok(&response);
 }
 
 #[test]
@@ -323,8 +365,10 @@ fn request_side_environ_is_well_formed() {
         .body("abc")
         .send();
     assert_eq!(response.text(), "example.test 8080 3 None abc");
+    ok(&response);
     let response = client.post("/").chunked().body("xyz").send();
     assert_eq!(response.text(), "localhost 80  Some(\"chunked\") xyz");
+    ok(&response);
 }
 
 #[test]
@@ -332,6 +376,7 @@ fn response_converts_to_an_http_response() {
     let response = TestClient::new(text_app(StatusCode::CREATED, "made"))
         .get("/")
         .send();
+    ok(&response);
     let http = response.into_http();
     assert_eq!(http.status(), StatusCode::CREATED);
     assert_eq!(http.headers()["content-type"], "text/plain");

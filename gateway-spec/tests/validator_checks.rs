@@ -4,8 +4,8 @@
 use std::io::Write as _;
 
 use bytes::Bytes;
-use gateway_spec::server::{run, MemoryOutput};
-use gateway_spec::testing::TestClient;
+use gateway_spec::server::{run, MemoryOutput, Outcome};
+use gateway_spec::testing::{TestClient, TestResponse};
 use gateway_spec::validate::{rules, Side, Validator};
 use gateway_spec::{App, AppError, Body, Environ, StartResponse};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Version};
@@ -32,6 +32,12 @@ fn app_violations(app: impl App) -> Vec<&'static str> {
     drop(response);
     report.check_bodies_closed();
     report.rules()
+}
+
+/// Asserts the exchange saw no failure: an app that failed after its bytes went out
+/// would pass on the bytes alone.
+fn ok(response: &TestResponse) {
+    assert_eq!(response.outcome.failure, None, "body {:?}", response.text());
 }
 
 fn chunk(text: &'static str) -> Result<Bytes, AppError> {
@@ -187,12 +193,29 @@ fn a_correct_app_passes_every_check() {
     let validator = Validator::new(correct_app);
     let report = validator.report();
     let client = TestClient::new(validator);
-    for path in ["/", "/write", "/empty", "/lazy", "/recover"] {
+    for (path, status, body) in [
+        ("/", StatusCode::OK, "payload"),
+        ("/write", StatusCode::OK, "hello world"),
+        ("/empty", StatusCode::NO_CONTENT, ""),
+        ("/lazy", StatusCode::OK, "lazy"),
+        ("/recover", StatusCode::SERVICE_UNAVAILABLE, "later"),
+    ] {
         let response = client.post(path).body("payload").send();
+        assert_eq!(
+            (response.status, response.text()),
+            (status, body.into()),
+            "{path}"
+        );
         assert!(response.is_complete(), "{path}");
+        ok(&response);
     }
-    client.head("/write").send();
-    client.get("/").version(Version::HTTP_10).send();
+    let head = client.head("/write").send();
+    assert_eq!(head.headers["content-length"], "11");
+    assert!(head.body.is_empty());
+    ok(&head);
+    let old = client.get("/").version(Version::HTTP_10).send();
+    assert_eq!(old.status, StatusCode::OK);
+    ok(&old);
     assert!(report.is_clean(), "{:?}", report.violations());
 }
 
@@ -209,6 +232,9 @@ fn violations_go_to_the_errors_stream_with_their_rule() {
         "{}",
         response.errors
     );
+    // The validator reports; it does not change the exchange.
+    assert_eq!(response.body, "untyped");
+    ok(&response);
 }
 
 fn hello(_: Environ, start: StartResponse) -> Result<Body, AppError> {
@@ -219,25 +245,27 @@ fn hello(_: Environ, start: StartResponse) -> Result<Body, AppError> {
 /// How a broken server spoils an environ.
 type Breakage = Box<dyn FnOnce(&mut Environ)>;
 
-/// Runs the validator with an environ a broken server built.
-fn server_violations(broken: impl FnOnce(&mut Environ)) -> Vec<(&'static str, Side)> {
+/// Runs the validator with an environ a broken server built; returns the rules
+/// broken and how the exchange ended.
+fn server_run(broken: impl FnOnce(&mut Environ)) -> (Vec<(&'static str, Side)>, Outcome) {
     let validator = Validator::new(hello as TestApp);
     let report = validator.report();
     let mut environ = Environ::new(Method::GET, "/x").unwrap();
     environ.errors = gateway_spec::Errors::new(std::io::sink());
     broken(&mut environ);
-    run(&validator, environ, MemoryOutput::default());
-    report
+    let (_, outcome) = run(&validator, environ, MemoryOutput::default());
+    let violations = report
         .violations()
         .into_iter()
         .map(|v| (v.rule, v.side))
-        .collect()
+        .collect();
+    (violations, outcome)
 }
 
 #[test]
 fn each_server_side_check_fires_on_a_broken_environ() {
     for (rule, broken) in server_cases() {
-        let found = server_violations(broken);
+        let (found, _) = server_run(broken);
         assert!(
             found.contains(&(rule, Side::Server)),
             "expected {rule}, got {found:?}"
@@ -286,13 +314,15 @@ fn server_cases() -> Vec<(&'static str, Breakage)> {
 
 #[test]
 fn a_well_formed_environ_passes_the_server_checks() {
-    let found = server_violations(|e| {
+    let (found, outcome) = server_run(|e| {
         e.script_name = b"/app".to_vec();
         e.content_length = Some(0);
         e.headers
             .insert("content-length", HeaderValue::from_static("0"));
     });
     assert!(found.is_empty(), "{found:?}");
+    assert_eq!(outcome.failure, None);
+    assert_eq!(outcome.status, Some(StatusCode::OK));
 }
 
 #[test]
