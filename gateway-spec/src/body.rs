@@ -339,18 +339,14 @@ mod tests {
     #[test]
     fn file_body_reads_from_current_position() {
         use std::io::{Seek, SeekFrom, Write};
-        let path = std::env::temp_dir().join(format!("gateway-spec-body-{}", std::process::id()));
-        let mut file = File::create(&path).unwrap();
+        let mut file = tempfile::tempfile().unwrap();
         file.write_all(b"0123456789").unwrap();
-        drop(file);
-        let mut file = File::open(&path).unwrap();
         file.seek(SeekFrom::Start(4)).unwrap();
         let body = Body::file(file).unwrap();
         assert_eq!(body.len(), Some(6));
         assert!(body.is_file());
         let bytes: Vec<Bytes> = body.map(Result::unwrap).collect();
         assert_eq!(bytes.concat(), b"456789");
-        std::fs::remove_file(path).unwrap();
     }
 
     #[test]

@@ -349,16 +349,29 @@ fn split_host_port(host: &str) -> (&str, Option<u16>) {
     (name, port)
 }
 
+/// What a path keeps unescaped in a URL: RFC 3986 `pchar` and `/`.
+const PATH_KEEPS: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'=')
+    .remove(b':')
+    .remove(b'@');
+
 fn percent_encode_path(octets: &[u8]) -> String {
-    let mut out = String::with_capacity(octets.len());
-    for &b in octets {
-        if b.is_ascii_alphanumeric() || b"/-._~!$&'()*+,;=:@".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encoding::percent_encode(octets, PATH_KEEPS).to_string()
 }
 
 impl fmt::Debug for Environ {

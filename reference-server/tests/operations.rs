@@ -78,8 +78,8 @@ fn the_server_header_can_be_turned_off() {
 
 #[test]
 fn the_access_log_records_each_request_in_combined_format() {
-    let path = std::env::temp_dir().join(format!("gateway-access-{}.log", std::process::id()));
-    let _ = std::fs::remove_file(&path);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("access.log");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let server = Server::from_listener(listener)
         .access_log(AccessLog::file(&path).unwrap())
@@ -91,7 +91,6 @@ fn the_access_log_records_each_request_in_combined_format() {
     );
     server.stop();
     let log = std::fs::read_to_string(&path).unwrap();
-    std::fs::remove_file(&path).unwrap();
     assert_eq!(log.lines().count(), 1, "{log}");
     assert!(log.starts_with("127.0.0.1 - - ["), "{log}");
     assert!(
