@@ -7,6 +7,10 @@
 //! URL` prints a per-rule report (pass, fail, warn, skip) and can write it as JSON;
 //! `conformance serve --bind ADDR` hosts the fixture app on the reference server.
 //!
+//! The kit itself is portable: only the default feature `local` (the in-process
+//! reference server as the default target, and `serve`) needs Linux. Build it with
+//! `--no-default-features` to judge a server from any machine.
+//!
 //! ```no_run
 //! use conformance::{checks, report::Report, target::Target};
 //!

@@ -33,6 +33,7 @@ enum Command {
         only: Option<String>,
     },
     /// Serve the fixture app on the reference server until interrupted.
+    #[cfg(feature = "local")]
     Serve {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8000")]
@@ -43,6 +44,7 @@ enum Command {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Run { target, json, only } => run(&target, json, only.as_deref()),
+        #[cfg(feature = "local")]
         Command::Serve { bind } => serve(&bind),
     }
 }
@@ -85,6 +87,7 @@ fn run(url: &str, json: Option<PathBuf>, only: Option<&str>) -> ExitCode {
     }
 }
 
+#[cfg(feature = "local")]
 fn serve(bind: &str) -> ExitCode {
     match reference_server::Server::bind(bind).and_then(|s| s.spawn(fixtures::FixtureApp::new())) {
         Ok(handle) => {

@@ -2,8 +2,7 @@
 //! `CONFORMANCE_TARGET`, or the reference server hosting the fixture app, started
 //! once per process on an ephemeral loopback port.
 
-use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
-use std::sync::OnceLock;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use fixtures::raw_client::{connect, Reader, Response};
@@ -27,6 +26,9 @@ pub enum TargetError {
     /// The local reference server could not start.
     #[error("the reference server could not start: {0}")]
     Start(String),
+    /// No target was named and the kit was built without the local server.
+    #[error("set CONFORMANCE_TARGET=http://host:port: this build has no local reference server (feature `local`)")]
+    NoTarget,
     /// A limit of the target given in the environment is not a number.
     #[error("{name}={value:?} is not a whole number; give {what}")]
     BadLimit {
@@ -63,6 +65,7 @@ pub const MAX_BODY_ENV: &str = "CONFORMANCE_MAX_BODY";
 
 /// The body timeout the local reference server runs with: short, so that the 408
 /// check takes seconds rather than SPEC's default 30.
+#[cfg(feature = "local")]
 const LOCAL_BODY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A whole number from the environment, or `default` when unset.
@@ -105,16 +108,23 @@ impl Target {
         })
     }
 
-    /// The target of `CONFORMANCE_TARGET`, or else the local reference server.
+    /// The target of `CONFORMANCE_TARGET`, or else the local reference server
+    /// (with the `local` feature; without it, the variable must be set).
     pub fn from_env() -> Result<Self, TargetError> {
         match std::env::var(TARGET_ENV) {
             Ok(url) if !url.is_empty() => Self::from_url(&url),
+            #[cfg(feature = "local")]
             _ => Self::local(),
+            #[cfg(not(feature = "local"))]
+            _ => Err(TargetError::NoTarget),
         }
     }
 
     /// The reference server hosting the fixture app, started once per process.
+    #[cfg(feature = "local")]
     pub fn local() -> Result<Self, TargetError> {
+        use std::net::TcpListener;
+        use std::sync::OnceLock;
         static LOCAL: OnceLock<Result<SocketAddr, String>> = OnceLock::new();
         let addr = LOCAL
             .get_or_init(|| {
@@ -128,7 +138,7 @@ impl Target {
                     .spawn(fixtures::FixtureApp::new())
                     .map_err(|e| e.to_string())?;
                 let addr = handle.local_addr();
-                // Serves until the process ends.
+                // Serves until the process ends: the handle is never dropped.
                 std::mem::forget(handle);
                 Ok(addr)
             })
@@ -207,19 +217,20 @@ pub fn json_of(response: &Response) -> Result<Value, String> {
 /// the latin-1 view is the octet of the same code point; everything but unreserved
 /// characters and `/` is escaped.
 pub fn encode(path_info: &str) -> String {
-    path_info
+    const KEEPS: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~')
+        .remove(b'/');
+    let octets: Vec<u8> = path_info
         .chars()
         .flat_map(|c| match u8::try_from(u32::from(c)) {
             Ok(octet) => vec![octet],
             Err(_) => c.to_string().into_bytes(),
         })
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+        .collect();
+    percent_encoding::percent_encode(&octets, KEEPS).to_string()
 }
 
 /// A label unique within this process, for `id=` parameters and paths.

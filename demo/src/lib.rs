@@ -18,7 +18,7 @@
 //!
 //! ```
 //! use gateway_spec::testing::TestClient;
-//! use reference_server::demo::DemoApp;
+//! use gateway_demo::DemoApp;
 //!
 //! let dir = std::env::temp_dir().join(format!("demo-doc-{}", std::process::id()));
 //! # let _ = std::fs::remove_dir_all(&dir);

@@ -6,7 +6,7 @@
 //! last few bytes that could be the start of the next delimiter (`CRLF--boundary`).
 //!
 //! ```
-//! use reference_server::demo::multipart::Multipart;
+//! use gateway_demo::multipart::Multipart;
 //!
 //! let body: &[u8] = b"--XyZ\r\n\
 //!     Content-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\
@@ -356,7 +356,7 @@ impl<R: Read> Multipart<R> {
 /// The boundary of a `multipart/form-data` Content-Type value (raw header octets).
 ///
 /// ```
-/// use reference_server::demo::multipart::boundary_from_content_type;
+/// use gateway_demo::multipart::boundary_from_content_type;
 ///
 /// let ct = b"multipart/form-data; boundary=\"----WebKitFormBoundary7MA4\"";
 /// assert_eq!(boundary_from_content_type(Some(ct)).unwrap(), "----WebKitFormBoundary7MA4");

@@ -154,7 +154,7 @@ pub struct Saved {
 /// anything that is not a plain name refused (see the module docs for why).
 ///
 /// ```
-/// use reference_server::demo::upload::safe_file_name;
+/// use gateway_demo::upload::safe_file_name;
 ///
 /// assert_eq!(safe_file_name(b" report.pdf ").unwrap(), "report.pdf");
 /// assert!(safe_file_name(b"../etc/passwd").is_err());
@@ -189,7 +189,7 @@ pub fn safe_file_name(raw: &[u8]) -> Result<String, FileNameError> {
 /// The `n`th name tried for `name`: itself, then `stem (n).ext`.
 ///
 /// ```
-/// use reference_server::demo::upload::numbered_name;
+/// use gateway_demo::upload::numbered_name;
 ///
 /// assert_eq!(numbered_name("a.txt", 0), "a.txt");
 /// assert_eq!(numbered_name("a.txt", 2), "a (2).txt");

@@ -4,45 +4,25 @@
 use std::fs;
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use gateway_demo::multipart::{self, Multipart};
+use gateway_demo::DemoApp;
 use gateway_spec::server::{run, Failure, MemoryOutput, Outcome};
 use gateway_spec::testing::{TestClient, TestRequest, TestResponse};
 use gateway_spec::validate::{Report, Validator};
 use gateway_spec::Input;
 use http::StatusCode;
-use reference_server::demo::multipart::{self, Multipart};
-use reference_server::demo::DemoApp;
 
 const BOUNDARY: &str = "----DemoBoundary7MA4YWxk";
 const OK_JSON: &str = r#"{"status":"ok","message":"file uploaded"}"#;
 const TWENTY_MIB: u64 = 20 * 1024 * 1024;
 
-/// A directory under the system temp dir, unique per test, removed at the end.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(test: &str) -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("demo-app-{}-{test}-{n}", std::process::id()));
-        let _ = fs::remove_dir_all(&path);
-        fs::create_dir_all(&path).unwrap();
-        Self(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
 /// The app under test in a validator, saving to `<root>/uploads` (not created up
 /// front, so every upload also checks that the directory is created).
 struct Harness {
-    root: TempDir,
+    root: tempfile::TempDir,
     dir: PathBuf,
     app: Arc<DemoApp>,
     client: TestClient<Validator<Arc<DemoApp>>>,
@@ -51,8 +31,11 @@ struct Harness {
 
 impl Harness {
     fn new(test: &str, max_upload_bytes: u64) -> Self {
-        let root = TempDir::new(test);
-        let dir = root.0.join("uploads");
+        let root = tempfile::Builder::new()
+            .prefix(&format!("demo-{test}-"))
+            .tempdir()
+            .unwrap();
+        let dir = root.path().join("uploads");
         let app = Arc::new(DemoApp::new(dir.clone(), max_upload_bytes));
         let validator = Validator::new(Arc::clone(&app));
         let report = validator.report();
@@ -104,12 +87,15 @@ impl Harness {
     }
 }
 
+/// Every name in `dir`, sorted; none when `dir` does not exist. Any other error
+/// fails the test: an unreadable directory must not pass for an empty one.
 fn files_in(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = match fs::read_dir(dir) {
         Ok(entries) => entries
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect(),
-        Err(_) => Vec::new(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => panic!("cannot list {}: {e}", dir.display()),
     };
     names.sort();
     names
@@ -151,6 +137,12 @@ fn file_form(filename: &str, content: &[u8]) -> Vec<u8> {
     form(&[("file", Some(filename.as_bytes()), content)])
 }
 
+/// Asserts the exchange saw no failure: the app answered for itself, and did not
+/// fail after its bytes went out.
+fn assert_no_failure(outcome: &Outcome) {
+    assert_eq!(outcome.failure, None, "status {:?}", outcome.status);
+}
+
 /// Asserts a JSON error with `status` whose message contains `needle`.
 fn assert_error(
     status: StatusCode,
@@ -170,7 +162,9 @@ fn assert_error(
     );
 }
 
+/// Asserts the app's own JSON error (not a failure the exchange answered).
 fn assert_response_error(response: &TestResponse, expected: StatusCode, needle: &str) {
+    assert_no_failure(&response.outcome);
     let content_type = response.headers["content-type"].to_str().unwrap();
     assert_error(
         response.status,
@@ -329,9 +323,11 @@ fn hello_world_at_the_root() {
     );
     assert_eq!(response.body, "Hello, World!");
     assert_eq!(response.headers["content-length"], "13");
+    assert_no_failure(&response.outcome);
     let head = h.client.head("/").send();
     assert_eq!(head.status, StatusCode::OK);
     assert!(head.body.is_empty());
+    assert_no_failure(&head.outcome);
     h.assert_clean();
 }
 
@@ -345,6 +341,7 @@ fn upload_form_is_served() {
     assert!(html.contains(r#"<form method="post" enctype="multipart/form-data" action="/upload">"#));
     assert!(html.contains(r#"<input type="file" name="file""#));
     assert!(html.contains(r#"<button type="submit">"#));
+    assert_no_failure(&response.outcome);
     h.assert_clean();
 }
 
@@ -354,16 +351,20 @@ fn other_methods_and_paths() {
     let put = h.client.put("/upload").body("x").send();
     assert_eq!(put.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(put.headers["allow"], "GET, POST");
+    assert_no_failure(&put.outcome);
     let delete = h.client.delete("/upload").send();
     assert_eq!(delete.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(delete.headers["allow"], "GET, POST");
+    assert_no_failure(&delete.outcome);
     let post_root = h.client.post("/").body("x").send();
     assert_eq!(post_root.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(post_root.headers["allow"], "GET");
+    assert_no_failure(&post_root.outcome);
     for path in ["/missing", "/upload/x", "/upload/"] {
         let missing = h.client.get(path).send();
         assert_eq!(missing.status, StatusCode::NOT_FOUND, "{path}");
         assert_eq!(missing.headers["content-type"], "text/plain; charset=utf-8");
+        assert_no_failure(&missing.outcome);
     }
     h.assert_clean();
 }
@@ -376,6 +377,7 @@ fn small_text_upload_is_saved_and_the_directory_created() {
     assert_eq!(response.status, StatusCode::OK);
     assert_eq!(response.headers["content-type"], "application/json");
     assert_eq!(response.body, OK_JSON);
+    assert_no_failure(&response.outcome);
     assert_eq!(h.files(), ["hello.txt"]);
     assert_eq!(
         fs::read(h.dir.join("hello.txt")).unwrap(),
@@ -404,7 +406,9 @@ fn binary_upload_with_boundary_lookalikes_is_saved_byte_for_byte() {
         .chunked()
         .body(body)
         .send();
+    assert_eq!(response.status, StatusCode::OK);
     assert_eq!(response.body, OK_JSON);
+    assert_no_failure(&response.outcome);
     assert_eq!(h.files(), ["data.bin"]);
     assert!(fs::read(h.dir.join("data.bin")).unwrap() == content);
     h.assert_clean();
@@ -423,6 +427,7 @@ fn upload_fed_in_tiny_reads_is_saved_byte_for_byte() {
         outcome.failure
     );
     assert_eq!(output.body, OK_JSON.as_bytes());
+    assert_no_failure(&outcome);
     assert_file_is_pattern(&h.dir.join("trickle.bin"), 100_003);
     h.assert_clean();
 }
@@ -449,7 +454,7 @@ fn path_traversal_and_unsafe_names_are_refused() {
     }
     // Nothing was written, in the upload directory or around it.
     assert!(h.files().is_empty(), "{:?}", h.files());
-    assert_eq!(files_in(&h.root.0), Vec::<String>::new());
+    assert_eq!(files_in(h.root.path()), Vec::<String>::new());
     h.assert_clean();
 }
 
@@ -474,8 +479,9 @@ fn too_large_by_content_length_is_refused_without_reading() {
         .headers
         .insert(http::header::CONTENT_LENGTH, 1001u64.into());
     environ.input = Input::new(BufReader::new(MustNotRead(Arc::clone(&read))));
-    let (output, _) = run(h.client.app(), environ, MemoryOutput::default());
+    let (output, outcome) = run(h.client.app(), environ, MemoryOutput::default());
     assert_output_error(&output, StatusCode::PAYLOAD_TOO_LARGE, "1000-byte limit");
+    assert_no_failure(&outcome);
     assert!(!read.load(Ordering::SeqCst), "the body was read");
 
     // The same through an ordinary request with a Content-Length.
@@ -491,12 +497,13 @@ fn too_large_while_streaming_is_refused_and_the_partial_file_removed() {
     let mut upload = GeneratedUpload::new("big.bin", 1_000_000);
     upload.max_read = 4096;
     let temp_seen = upload.watch_temp_files(&h.dir);
-    let (output, _) = h.upload_from(upload);
+    let (output, outcome) = h.upload_from(upload);
     assert_output_error(
         &output,
         StatusCode::PAYLOAD_TOO_LARGE,
         "exceeds 200000 bytes",
     );
+    assert_no_failure(&outcome);
     assert!(
         temp_seen.load(Ordering::SeqCst),
         "no partial file was ever written"
@@ -623,6 +630,7 @@ fn duplicate_names_get_a_numeric_suffix() {
     for (i, name) in names.iter().enumerate() {
         let response = h.upload(file_form(name, format!("version {i}").as_bytes()));
         assert_eq!(response.body, OK_JSON);
+        assert_no_failure(&response.outcome);
     }
     assert_eq!(
         h.files(),
@@ -650,8 +658,10 @@ fn parallel_uploads_of_one_name_never_overwrite_each_other() {
         for i in 0..8 {
             let h = &h;
             scope.spawn(move || {
+                // A panic here fails the test when the scope joins this thread.
                 let response = h.upload(file_form("same.txt", format!("upload {i}").as_bytes()));
                 assert_eq!(response.body, OK_JSON);
+                assert_no_failure(&response.outcome);
             });
         }
     });
@@ -679,6 +689,7 @@ fn twenty_mib_upload_streams_through_a_bounded_buffer() {
         outcome.failure
     );
     assert_eq!(output.body, OK_JSON.as_bytes());
+    assert_no_failure(&outcome);
     assert_eq!(h.files(), ["big.bin"]);
     assert_file_is_pattern(&h.dir.join("big.bin"), TWENTY_MIB);
     // The parser's one fixed buffer is all it held, whatever the file size.

@@ -1,12 +1,18 @@
 //! The demo app on the reference server, driven by a real HTTP client: the upload
 //! form posted as a browser would (multipart/form-data), and hello world.
 
-mod support;
-
+use std::net::TcpListener;
 use std::time::Duration;
 
-use reference_server::demo::DemoApp;
-use support::start;
+use gateway_demo::DemoApp;
+use reference_server::{Server, ServerHandle};
+
+fn start(app: DemoApp) -> ServerHandle {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral loopback port");
+    Server::from_listener(listener)
+        .spawn(app)
+        .expect("the server starts")
+}
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("gateway-demo-http-{name}-{}", std::process::id()));

@@ -1,47 +1,28 @@
-//! The command line of `gateway-serve`: every flag, its environment variable, its
-//! help and its parsing, turned into a [`Config`]. Defaults are `Config`'s, not here.
+//! The server's flags: every setting of `Config`, its environment variable, its help
+//! and its parsing, plus the address and the logs. Defaults are `Config`'s, not here.
 
-use std::fmt;
-use std::path::PathBuf;
 use std::sync::LazyLock;
-use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::Args;
 
 use reference_server::config::{MIN_WORKERS, QUEUE_DEPTH_PER_WORKER, WORKERS_PER_CORE};
 use reference_server::http1::{ChunkedLimits, HeadLimits};
 use reference_server::Config;
 
-/// What each size suffix means, shown at the end of `--help` and in the error
-/// for a size that does not parse.
-const SIZES_HELP: &str = "\
-Sizes are whole numbers of bytes with an optional suffix, in any case:
-  B = 1; k or kB = 1000, M or MB = 1000^2, G or GB = 1000^3 (SI, decimal);
-  KiB = 1024, MiB = 1024^2, GiB = 1024^3 (IEC, binary).";
-
-/// How durations are written, shown at the end of `--help`.
-const DURATIONS_HELP: &str = "Durations look like 30s, 500ms, 2m or 1h 30m.";
+use crate::units::{
+    parse_count, parse_duration, parse_limit_size, parse_size, parse_timeout, ByteSize, TimeSpan,
+};
 
 /// The library's defaults, computed once: every default shown by `--help` and
 /// used when a flag is absent comes from here.
 static DEFAULTS: LazyLock<Config> = LazyLock::new(Config::default);
 
-/// Serve a Gateway Interface 1.0 app: with no arguments, the demo app (hello world
-/// at / and a file upload form at /upload) on 127.0.0.1:8000.
-///
-/// Stop with Ctrl-C or SIGTERM: the server stops accepting, closes idle
-/// connections, lets in-flight requests finish within --graceful-timeout, and exits
-/// 0 (or 3 if requests had to be cut). A second signal exits at once with 130.
-#[derive(Debug, Parser)]
-#[command(name = "gateway-serve", version, after_help = format!("{SIZES_HELP}\n{DURATIONS_HELP}"))]
-pub struct Cli {
-    /// Address to listen on.
-    #[arg(long, env = "GATEWAY_BIND", default_value = "127.0.0.1:8000")]
+/// The flags every command built on `gateway-serve` has.
+#[derive(Debug, Clone, Args)]
+pub struct ServerArgs {
+    /// Address to listen on: host:port (an IPv6 host in brackets, `[::1]:8000`).
+    #[arg(long, env = "GATEWAY_BIND", default_value = "127.0.0.1:8000", value_parser = parse_bind)]
     pub bind: String,
-
-    /// Which app to serve.
-    #[arg(long, env = "GATEWAY_APP", value_enum, default_value_t = AppChoice::Demo)]
-    pub app: AppChoice,
 
     /// Worker threads that run the app.
     #[arg(long, env = "GATEWAY_WORKERS", help = workers_help(), value_parser = parse_count)]
@@ -132,29 +113,31 @@ pub struct Cli {
     /// Do not send a Server header.
     #[arg(long, env = "GATEWAY_NO_SERVER_HEADER")]
     pub no_server_header: bool,
-
-    /// Where the demo app saves uploaded files.
-    #[arg(long, env = "GATEWAY_UPLOAD_DIR", default_value = "uploads")]
-    pub upload_dir: PathBuf,
-
-    /// Largest file the demo app accepts.
-    #[arg(long, env = "GATEWAY_MAX_UPLOAD_SIZE", default_value = "100MiB",
-          value_parser = |text: &str| parse_limit_size(text).map(|size| size.0))]
-    pub max_upload_size: u64,
 }
 
-/// The apps the command can serve.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AppChoice {
-    /// Hello world at / and the upload form at /upload.
-    Demo,
-    /// Hello world only, for benchmarks.
-    Hello,
-    /// The conformance kit's fixture app (echo and misbehaving routes).
-    Fixture,
+/// Checks that an address is `host:port` before anything is bound, so that a typo
+/// exits 2 with a message that says what is allowed.
+fn parse_bind(text: &str) -> Result<String, String> {
+    const FORM: &str = "give host:port, such as 127.0.0.1:8000, 0.0.0.0:8000 or [::1]:8000";
+    if text.starts_with("unix:") {
+        return Err(format!("Unix sockets are not supported yet; {FORM}"));
+    }
+    let Some((host, port)) = text.rsplit_once(':') else {
+        return Err(format!("{text:?} has no port; {FORM}"));
+    };
+    if host.is_empty() {
+        return Err(format!("{text:?} has no host; {FORM}"));
+    }
+    if host.contains(':') && !(host.starts_with('[') && host.ends_with(']')) {
+        return Err(format!("an IPv6 host goes in brackets; {FORM}"));
+    }
+    match port.parse::<u16>() {
+        Ok(_) if port.bytes().all(|b| b.is_ascii_digit()) => Ok(text.to_owned()),
+        _ => Err(format!("{port:?} is not a port (0 to 65535); {FORM}")),
+    }
 }
 
-impl Cli {
+impl ServerArgs {
     /// The server settings these flags describe.
     pub fn config(&self) -> Config {
         let workers = self.workers.unwrap_or(DEFAULTS.workers);
@@ -206,205 +189,50 @@ fn queue_depth_help() -> String {
     )
 }
 
-/// A number of bytes, shown in the largest unit that writes it exactly ("64KiB").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ByteSize(pub u64);
-
-impl ByteSize {
-    fn of(bytes: usize) -> Self {
-        Self(u64::try_from(bytes).unwrap_or(u64::MAX))
-    }
-
-    /// The size as a `usize` limit; past `usize::MAX` it makes no difference.
-    pub fn to_usize(self) -> usize {
-        usize::try_from(self.0).unwrap_or(usize::MAX)
-    }
-}
-
-impl fmt::Display for ByteSize {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const SHOWN: [(u64, &str); 6] = [
-            (1 << 30, "GiB"),
-            (1 << 20, "MiB"),
-            (1 << 10, "KiB"),
-            (1_000_000_000, "GB"),
-            (1_000_000, "MB"),
-            (1_000, "kB"),
-        ];
-        match SHOWN
-            .iter()
-            .find(|(unit, _)| self.0 != 0 && self.0 % unit == 0)
-        {
-            Some((unit, name)) => write!(f, "{}{name}", self.0 / unit),
-            None => write!(f, "{}", self.0),
-        }
-    }
-}
-
-/// A duration, shown in whole seconds or milliseconds when it is one ("75s").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TimeSpan(pub Duration);
-
-impl fmt::Display for TimeSpan {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let nanos = self.0.subsec_nanos();
-        if nanos == 0 {
-            write!(f, "{}s", self.0.as_secs())
-        } else if nanos % 1_000_000 == 0 {
-            write!(f, "{}ms", self.0.as_millis())
-        } else {
-            write!(f, "{}", humantime::format_duration(self.0))
-        }
-    }
-}
-
-/// What each size suffix multiplies by, compared without regard to case.
-///
-/// Every suffix means what its standard says: k, M, G are SI prefixes (powers of
-/// 1000) with or without the B, and KiB, MiB, GiB are the IEC binary ones (powers
-/// of 1024). An earlier rule made `k` mean KiB but `kB` mean 1000, so `64k` and
-/// `64kb` differed by 1,536 bytes; with the standards there is nothing to guess,
-/// and SPEC.md's defaults are written in KiB and GiB, which say so.
-const SIZE_SUFFIXES: [(&str, u64); 11] = [
-    ("", 1),
-    ("b", 1),
-    ("k", 1_000),
-    ("kb", 1_000),
-    ("m", 1_000_000),
-    ("mb", 1_000_000),
-    ("g", 1_000_000_000),
-    ("gb", 1_000_000_000),
-    ("kib", 1 << 10),
-    ("mib", 1 << 20),
-    ("gib", 1 << 30),
-];
-
-/// Parses a size: a whole number of bytes with an optional suffix (see
-/// [`SIZE_SUFFIXES`]); zero is allowed.
-pub fn parse_size(text: &str) -> Result<ByteSize, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (digits, suffix) = text.split_at(split);
-    let too_large = || format!("{text:?} is too large: at most {} bytes", u64::MAX);
-    if digits.is_empty() {
-        return Err(format!(
-            "{text:?} is not a size: write a whole number of bytes, like 64KiB\n\n{SIZES_HELP}"
-        ));
-    }
-    // Only digits: the one way to fail is to overflow.
-    let n: u64 = digits.parse().map_err(|_| too_large())?;
-    let suffix = suffix.trim();
-    let (_, multiplier) = SIZE_SUFFIXES
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(suffix))
-        .ok_or_else(|| format!("unknown size suffix {suffix:?}\n\n{SIZES_HELP}"))?;
-    n.checked_mul(*multiplier)
-        .map(ByteSize)
-        .ok_or_else(too_large)
-}
-
-/// Parses a size limit, which cannot be zero: no request would fit.
-fn parse_limit_size(text: &str) -> Result<ByteSize, String> {
-    match parse_size(text)? {
-        ByteSize(0) => Err("0 is not allowed here: write a size of at least 1 byte".into()),
-        size => Ok(size),
-    }
-}
-
-/// Parses a count of threads, connections, requests or fields: at least 1.
-fn parse_count(text: &str) -> Result<usize, String> {
-    match text.trim().parse::<usize>() {
-        Ok(0) => Err("0 is not allowed here: write a whole number of at least 1".into()),
-        Ok(n) => Ok(n),
-        Err(_) => Err(format!(
-            "{text:?} is not a count: write a whole number of at least 1"
-        )),
-    }
-}
-
-/// Parses "30s", "500ms", "2m", "1h 30m"; zero is allowed.
-fn parse_duration(text: &str) -> Result<TimeSpan, String> {
-    humantime::parse_duration(text)
-        .map(TimeSpan)
-        .map_err(|e| format!("{e}. {DURATIONS_HELP}"))
-}
-
-/// Parses a read or write timeout, which cannot be zero: every wait would fail.
-fn parse_timeout(text: &str) -> Result<TimeSpan, String> {
-    match parse_duration(text)? {
-        TimeSpan(Duration::ZERO) => {
-            Err("0 is not allowed here: write a duration above zero, like 30s".into())
-        }
-        span => Ok(span),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
     use clap::error::ErrorKind;
-    use clap::CommandFactory;
+    use clap::{CommandFactory, Parser};
 
-    #[test]
-    fn k_m_g_are_powers_of_1000_and_kib_mib_gib_powers_of_1024() {
-        for (text, bytes) in [
-            ("123", 123),
-            (" 0 ", 0),
-            ("8B", 8),
-            ("64k", 64_000),
-            ("64kb", 64_000),
-            ("64KB", 64_000),
-            ("2m", 2_000_000),
-            ("10 MB", 10_000_000),
-            ("1G", 1_000_000_000),
-            ("8KiB", 8192),
-            ("64kib", 65536),
-            ("100MiB", 100 << 20),
-            ("1GiB", 1 << 30),
-        ] {
-            assert_eq!(parse_size(text), Ok(ByteSize(bytes)), "{text:?}");
-        }
+    /// The server's flags alone, as a command.
+    #[derive(Debug, Parser)]
+    #[command(name = "gateway-serve")]
+    struct Cli {
+        #[command(flatten)]
+        server: ServerArgs,
     }
 
     #[test]
-    fn a_bad_size_is_refused_with_the_suffixes_allowed() {
-        for text in ["12 parsecs", "GiB", "1.5GiB", "-1", ""] {
-            let error = parse_size(text).unwrap_err();
+    fn a_bind_address_must_be_host_and_port() {
+        for good in [
+            "127.0.0.1:8000",
+            "0.0.0.0:0",
+            "[::1]:8000",
+            "localhost:65535",
+        ] {
+            assert_eq!(parse_bind(good), Ok(good.to_owned()));
+        }
+        for (bad, says) in [
+            ("unix:/run/app.sock", "Unix sockets are not supported yet"),
+            ("127.0.0.1", "has no port"),
+            (":8000", "has no host"),
+            ("::1:8000", "IPv6 host goes in brackets"),
+            ("127.0.0.1:http", "is not a port"),
+            ("127.0.0.1:70000", "is not a port"),
+            ("127.0.0.1:+80", "is not a port"),
+        ] {
+            let error = parse_bind(bad).unwrap_err();
             assert!(
-                error.contains("k or kB = 1000") && error.contains("KiB = 1024"),
-                "{error}"
+                error.contains(says) && error.contains("host:port"),
+                "{bad}: {error}"
             );
         }
-        assert!(parse_size("99999999999999999999")
-            .unwrap_err()
-            .contains("too large"));
-        assert!(parse_size("20000000000GiB")
-            .unwrap_err()
-            .contains("too large"));
-    }
-
-    #[test]
-    fn sizes_and_durations_shown_in_help_parse_back() {
-        for bytes in [0, 1, 999, 1000, 1024, 64_000, 65536, 1 << 30, 3_000_000_000] {
-            assert_eq!(
-                parse_size(&ByteSize(bytes).to_string()),
-                Ok(ByteSize(bytes))
-            );
-        }
-        assert_eq!(ByteSize(65536).to_string(), "64KiB");
-        for span in [
-            Duration::ZERO,
-            Duration::from_secs(75),
-            Duration::from_millis(1500),
-        ] {
-            assert_eq!(
-                parse_duration(&TimeSpan(span).to_string()),
-                Ok(TimeSpan(span))
-            );
-        }
-        assert_eq!(TimeSpan(Duration::from_secs(75)).to_string(), "75s");
+        let error = Cli::try_parse_from(["gateway-serve", "--bind", "unix:/x.sock"]).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        assert!(error.to_string().contains("--bind"), "{error}");
     }
 
     #[test]
@@ -418,7 +246,6 @@ mod tests {
             "--max-head-size",
             "--max-chunk-line",
             "--max-trailer-size",
-            "--max-upload-size",
             "--head-timeout",
             "--body-timeout",
             "--write-timeout",
@@ -447,7 +274,7 @@ mod tests {
     #[test]
     fn without_flags_the_config_is_the_library_default() {
         assert_eq!(
-            Cli::parse_from(["gateway-serve"]).config(),
+            Cli::parse_from(["gateway-serve"]).server.config(),
             Config::default()
         );
     }
@@ -463,7 +290,7 @@ mod tests {
             "--max-body-size",
             "1MiB",
         ]);
-        let config = cli.config();
+        let config = cli.server.config();
         assert_eq!(config.workers, 2);
         assert_eq!(config.queue_depth, 2 * QUEUE_DEPTH_PER_WORKER);
         assert_eq!(config.keep_alive_timeout, Duration::from_secs(5));
@@ -592,7 +419,7 @@ mod tests {
         let table = spec_table();
         let rows = rows();
         let library = Config::default();
-        let cli = Cli::parse_from(["gateway-serve"]).config();
+        let cli = Cli::parse_from(["gateway-serve"]).server.config();
         let command = Cli::command();
         for (name, default) in &table {
             let (_, flag, env, get) = rows
@@ -625,7 +452,9 @@ mod tests {
             } else {
                 "7"
             };
-            let set = Cli::parse_from(["gateway-serve", &format!("--{flag}"), probe]).config();
+            let set = Cli::parse_from(["gateway-serve", &format!("--{flag}"), probe])
+                .server
+                .config();
             assert_eq!(
                 get(&set),
                 expected.parse_like(probe),

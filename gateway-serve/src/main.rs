@@ -1,94 +1,59 @@
-//! `gateway-serve`: serves the demo app (or another built-in app) on the reference
-//! server, with graceful shutdown on SIGTERM and SIGINT. Flags are in `cli.rs`.
+//! The `gateway-serve` command: serves the tutorial's demo app (or the 13-byte hello
+//! app for benchmarks) through [`gateway_serve::main_with`], like any app would.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-mod cli;
-
-use clap::Parser;
-use cli::{AppChoice, Cli};
-use gateway_spec::{AppError, Body, Environ, StartResponse};
+use clap::{Args, ValueEnum};
+use gateway_demo::DemoApp;
+use gateway_spec::{App, AppError, Body, Environ, StartResponse};
 use http::{HeaderMap, HeaderValue, StatusCode};
-use reference_server::demo::DemoApp;
-use reference_server::{AccessLog, Server};
-use signal_hook::consts::{SIGINT, SIGTERM};
-use signal_hook::iterator::Signals;
 
-/// Exit code when the graceful timeout cut in-flight requests.
-const EXIT_ABORTED: u8 = 3;
-/// Exit code after a second signal stopped the server at once.
-const EXIT_FORCED: i32 = 130;
+/// The flags of the built-in apps.
+#[derive(Debug, Args)]
+struct BuiltIn {
+    /// Which built-in app to serve.
+    #[arg(long, env = "GATEWAY_APP", value_enum, default_value_t = AppChoice::Demo)]
+    app: AppChoice,
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    env_logger::Builder::new()
-        .filter_level(cli.log_level)
-        .format_target(false)
-        .init();
-    // An app's panic is caught, answered and logged by the server; the default
-    // hook would also print it, with a backtrace when RUST_BACKTRACE is set, and
-    // symbolising one holds a worker for a long time.
-    std::panic::set_hook(Box::new(|info| {
-        log::debug!("panic: {info}");
-    }));
-    match run(&cli) {
-        Ok(code) => code,
-        Err(message) => {
-            log::error!("{message}");
-            ExitCode::FAILURE
-        }
-    }
+    /// Where the demo app saves uploaded files.
+    #[arg(long, env = "GATEWAY_UPLOAD_DIR", default_value = "uploads")]
+    upload_dir: PathBuf,
+
+    /// Largest file the demo app accepts.
+    #[arg(long, env = "GATEWAY_MAX_UPLOAD_SIZE", default_value = "100MiB",
+          value_parser = parse_upload_size)]
+    max_upload_size: u64,
 }
 
-fn run(cli: &Cli) -> Result<ExitCode, String> {
-    let access_log = match cli.access_log.as_str() {
-        "off" => AccessLog::Off,
-        "stdout" | "-" => AccessLog::Stdout,
-        path => AccessLog::file(path.as_ref())
-            .map_err(|e| format!("cannot open the access log {path}: {e}"))?,
-    };
-    let server = Server::bind(cli.bind.as_str())
-        .map_err(|e| e.to_string())?
-        .config(cli.config())
-        .access_log(access_log);
-    let handle = match cli.app {
-        AppChoice::Demo => server.spawn(DemoApp::new(cli.upload_dir.clone(), cli.max_upload_size)),
-        AppChoice::Hello => server.spawn(hello),
-        AppChoice::Fixture => server.spawn(fixtures::FixtureApp::new()),
-    }
-    .map_err(|e| e.to_string())?;
-    let mut signals =
-        Signals::new([SIGTERM, SIGINT]).map_err(|e| format!("cannot handle signals: {e}"))?;
-    let stopper = handle.stopper();
-    std::thread::spawn(move || {
-        let mut signals = signals.forever();
-        if let Some(signal) = signals.next() {
-            log::info!("signal {signal}: stopping gracefully (again to stop at once)");
-            stopper.shutdown();
-        }
-        if signals.next().is_some() {
-            log::warn!("second signal: stopping at once");
-            std::process::exit(EXIT_FORCED);
-        }
-    });
+/// The apps the command can serve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum AppChoice {
+    /// Hello world at / and the upload form at /upload.
+    Demo,
+    /// Hello world only, 13 bytes, for benchmarks.
+    Hello,
+}
 
-    // Announced only once everything, signal handling included, is running.
-    log::info!(
-        "serving the {:?} app on http://{} (Ctrl-C to stop)",
-        cli.app,
-        handle.local_addr()
-    );
+fn main() -> ExitCode {
+    gateway_serve::main_with(|flags: &BuiltIn| {
+        let app: Box<dyn App> = match flags.app {
+            AppChoice::Demo => Box::new(DemoApp::new(
+                flags.upload_dir.clone(),
+                flags.max_upload_size,
+            )),
+            AppChoice::Hello => Box::new(hello),
+        };
+        log::info!("the {:?} app", flags.app);
+        Ok::<_, std::convert::Infallible>(app)
+    })
+}
 
-    let report = handle.join();
-    if report.aborted > 0 {
-        log::warn!(
-            "the graceful timeout cut {} in-flight request(s)",
-            report.aborted
-        );
-        return Ok(ExitCode::from(EXIT_ABORTED));
+fn parse_upload_size(text: &str) -> Result<u64, String> {
+    match gateway_serve::parse_size(text)? {
+        0 => Err("0 is not allowed here: write a size of at least 1 byte".into()),
+        n => Ok(n),
     }
-    log::info!("stopped");
-    Ok(ExitCode::SUCCESS)
 }
 
 /// The benchmark app: 13 bytes of hello world.
@@ -97,4 +62,30 @@ fn hello(_: Environ, start_response: StartResponse) -> Result<Body, AppError> {
     headers.insert("content-type", HeaderValue::from_static("text/plain"));
     start_response.call(StatusCode::OK, headers)?;
     Ok(Body::from("Hello, World!"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Command {
+        #[command(flatten)]
+        built_in: BuiltIn,
+    }
+
+    #[test]
+    fn the_demo_is_the_default_and_an_upload_limit_of_zero_is_refused() {
+        let command = Command::parse_from(["gateway-serve"]);
+        assert_eq!(command.built_in.app, AppChoice::Demo);
+        assert_eq!(command.built_in.max_upload_size, 100 << 20);
+        let error =
+            Command::try_parse_from(["gateway-serve", "--max-upload-size", "0"]).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        assert!(
+            error.to_string().contains("0 is not allowed here"),
+            "{error}"
+        );
+    }
 }

@@ -72,3 +72,10 @@ impl<A: App + ?Sized> App for Arc<A> {
         (**self).call(environ, start_response)
     }
 }
+
+/// A boxed app, so that a program can choose its app at run time.
+impl App for Box<dyn App> {
+    fn call(&self, environ: Environ, start_response: StartResponse) -> Result<Body, AppError> {
+        (**self).call(environ, start_response)
+    }
+}

@@ -3,7 +3,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -18,14 +18,46 @@ pub enum AccessLog {
     /// Standard output.
     Stdout,
     /// A file, appended to.
-    File(Mutex<BufWriter<File>>),
+    File(LogFile),
+}
+
+/// An access log file: its path, to open it again, and the open file.
+#[derive(Debug)]
+pub struct LogFile {
+    path: PathBuf,
+    writer: Mutex<BufWriter<File>>,
+}
+
+fn open_for_append(path: &Path) -> io::Result<BufWriter<File>> {
+    let file = OpenOptions::new().create(true).append(true).open(path)?;
+    Ok(BufWriter::new(file))
 }
 
 impl AccessLog {
     /// An access log appending to the file at `path`.
     pub fn file(path: &Path) -> io::Result<Self> {
-        let file = OpenOptions::new().create(true).append(true).open(path)?;
-        Ok(Self::File(Mutex::new(BufWriter::new(file))))
+        Ok(Self::File(LogFile {
+            path: path.to_path_buf(),
+            writer: Mutex::new(open_for_append(path)?),
+        }))
+    }
+
+    /// Opens the log file again by its path, so that after logrotate renamed it the
+    /// lines go to a new file of the old name (what SIGUSR1 does to `gateway-serve`).
+    /// Lines written meanwhile go to the old file; none is lost. Nothing happens for
+    /// stdout or no log.
+    ///
+    /// # Errors
+    ///
+    /// When the file cannot be opened; the old one is kept and logging goes on.
+    pub fn reopen(&self) -> io::Result<()> {
+        if let AccessLog::File(file) = self {
+            let fresh = open_for_append(&file.path)?;
+            let mut writer = file.writer.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = writer.flush();
+            *writer = fresh;
+        }
+        Ok(())
     }
 
     /// Whether lines are written at all.
@@ -42,7 +74,7 @@ impl AccessLog {
             AccessLog::Off => Ok(()),
             AccessLog::Stdout => io::stdout().lock().write_all(line.as_bytes()),
             AccessLog::File(file) => {
-                let mut file = file.lock().unwrap_or_else(|e| e.into_inner());
+                let mut file = file.writer.lock().unwrap_or_else(|e| e.into_inner());
                 file.write_all(line.as_bytes()).and_then(|()| file.flush())
             }
         };
@@ -111,6 +143,32 @@ mod tests {
             line.ends_with("] \"GET /a?b HTTP/1.1\" 200 13 \"-\" \"curl/8 \\\"quoted\\\"\" 1500\n"),
             "{line}"
         );
+    }
+
+    #[test]
+    fn reopen_starts_a_new_file_after_a_rename() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("access.log");
+        let log = AccessLog::file(&path).unwrap();
+        let entry = |line: &'static str| AccessEntry {
+            peer: "127.0.0.1".parse().unwrap(),
+            request_line: line,
+            status: Some(200),
+            bytes: 0,
+            referer: None,
+            user_agent: None,
+            duration: Duration::ZERO,
+        };
+        log.record(&entry("GET /before HTTP/1.1"));
+        let rotated = dir.path().join("access.log.1");
+        std::fs::rename(&path, &rotated).unwrap();
+        log.record(&entry("GET /between HTTP/1.1"));
+        log.reopen().unwrap();
+        log.record(&entry("GET /after HTTP/1.1"));
+        let old = std::fs::read_to_string(&rotated).unwrap();
+        let new = std::fs::read_to_string(&path).unwrap();
+        assert!(old.contains("/before") && old.contains("/between"), "{old}");
+        assert!(new.contains("/after") && !new.contains("/before"), "{new}");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The reference server of Gateway Interface 1.0: a thread-pool HTTP/1.1 server for
-//! any [`gateway_spec::App`], as a library and as the command `gateway-serve`.
+//! any [`gateway_spec::App`], as a library. The command, its flags, logs and signals
+//! are the `gateway-serve` crate's; this one knows no CLI, no test app, no judge.
 //!
 //! # The path of a request
 //!
@@ -30,8 +31,8 @@
 //! up others, and a full queue answers 503. The price is Linux only (epoll, by
 //! way of `rustix`); apps and `gateway-spec` stay portable.
 //!
-//! Every limit and timeout is in [`config`]; the demo app of `gateway-serve` is
-//! [`demo`]; `connection`, `date` and `access_log` are the supporting pieces.
+//! Every limit and timeout is in [`config`]; `connection`, `date` and `access_log`
+//! are the supporting pieces.
 //!
 //! ```no_run
 //! use gateway_spec::{Body, Environ, StartResponse};
@@ -57,7 +58,6 @@ pub mod config;
 mod connection;
 mod connection_table;
 mod date;
-pub mod demo;
 mod dispatch;
 pub mod http1;
 mod poll_turns;
@@ -72,4 +72,6 @@ mod worker;
 
 pub use access_log::AccessLog;
 pub use config::Config;
-pub use server::{ServeError, ServeReport, Server, ServerHandle, Stopper};
+#[allow(deprecated)]
+pub use server::Stopper;
+pub use server::{Controller, ServeError, ServeReport, Server, ServerHandle};

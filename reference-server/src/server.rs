@@ -1,6 +1,6 @@
 //! The library's front door: a builder that binds (or adopts) a listener, starts the
 //! supervisor and the workers, and a handle that stops them gracefully.
-//! Signals and command-line parsing belong to the binary.
+//! Signals and command-line parsing belong to `gateway-serve`.
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
@@ -24,8 +24,25 @@ use crate::worker::run_worker;
 /// Why the server could not start.
 #[derive(Debug, Error)]
 pub enum ServeError {
-    /// The address could not be bound.
-    #[error("cannot listen on {addr}: {source}; is another server using the port?")]
+    /// The address is not a `host:port` that resolves.
+    #[error("cannot listen on {addr}: {source}; give host:port, such as 127.0.0.1:8000")]
+    Resolve {
+        /// The address asked for.
+        addr: String,
+        /// What the resolver said.
+        source: io::Error,
+    },
+    /// Another socket already listens on the address.
+    #[error(
+        "cannot listen on {addr}: the address is already in use; is another server using the port?"
+    )]
+    AddrInUse {
+        /// The address asked for.
+        addr: String,
+    },
+    /// The address could not be bound for another reason (permissions, an
+    /// address this machine does not have).
+    #[error("cannot listen on {addr}: {source}")]
     Bind {
         /// The address asked for.
         addr: String,
@@ -70,15 +87,24 @@ impl Server {
     /// Binds `addr` (with `SO_REUSEADDR`, backlog 1024).
     pub fn bind(addr: impl ToSocketAddrs + std::fmt::Display) -> Result<Self, ServeError> {
         let shown = addr.to_string();
-        let bind_error = |source| ServeError::Bind {
+        let bind_error = |source: io::Error| match source.kind() {
+            io::ErrorKind::AddrInUse => ServeError::AddrInUse {
+                addr: shown.clone(),
+            },
+            _ => ServeError::Bind {
+                addr: shown.clone(),
+                source,
+            },
+        };
+        let resolve_error = |source| ServeError::Resolve {
             addr: shown.clone(),
             source,
         };
         let resolved: SocketAddr = addr
             .to_socket_addrs()
-            .map_err(bind_error)?
+            .map_err(resolve_error)?
             .next()
-            .ok_or_else(|| bind_error(io::Error::other("the address resolves to nothing")))?;
+            .ok_or_else(|| resolve_error(io::Error::other("the address resolves to nothing")))?;
         let socket = socket2::Socket::new(
             socket2::Domain::for_address(resolved),
             socket2::Type::STREAM,
@@ -217,10 +243,16 @@ impl ServerHandle {
         self.addr
     }
 
-    /// A cloneable handle that can start the graceful stop from another thread (a
-    /// signal handler, say).
-    pub fn stopper(&self) -> Stopper {
-        Stopper(self.shared.clone())
+    /// A cloneable handle that can start the graceful stop, or reopen the access
+    /// log, from another thread (a signal handler, say).
+    pub fn controller(&self) -> Controller {
+        Controller(self.shared.clone())
+    }
+
+    /// The old name of [`ServerHandle::controller`].
+    #[deprecated(note = "use controller(), which also reopens the access log")]
+    pub fn stopper(&self) -> Controller {
+        self.controller()
     }
 
     /// Requests being served right now.
@@ -270,13 +302,65 @@ impl Drop for ServerHandle {
     }
 }
 
-/// Starts a graceful stop of a running server from any thread.
+/// Controls a running server from any thread: a graceful stop, a fresh access log.
 #[derive(Clone)]
-pub struct Stopper(Arc<Shared>);
+pub struct Controller(Arc<Shared>);
 
-impl Stopper {
+/// The old name of [`Controller`].
+#[deprecated(note = "renamed Controller")]
+pub type Stopper = Controller;
+
+impl Controller {
     /// Same as [`ServerHandle::shutdown`].
     pub fn shutdown(&self) {
         self.0.begin_stop();
+    }
+
+    /// Opens the access log file again by its path (after a rotation); see
+    /// [`AccessLog::reopen`].
+    ///
+    /// # Errors
+    ///
+    /// When the file cannot be opened; the old one stays in use.
+    pub fn reopen_access_log(&self) -> io::Result<()> {
+        self.0.access_log.reopen()
+    }
+}
+
+impl std::fmt::Debug for Controller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Controller").finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_port_in_use_gets_the_port_in_use_hint() {
+        let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = taken.local_addr().unwrap().to_string();
+        let in_use = Server::bind(addr.as_str())
+            .err()
+            .expect("the port is taken");
+        assert!(matches!(in_use, ServeError::AddrInUse { .. }), "{in_use:?}");
+        assert!(in_use
+            .to_string()
+            .contains("is another server using the port?"));
+
+        let unresolved = Server::bind("127.0.0.1:http").err().expect("not a port");
+        assert!(
+            matches!(unresolved, ServeError::Resolve { .. }),
+            "{unresolved:?}"
+        );
+        assert!(unresolved.to_string().contains("give host:port"));
+        assert!(!unresolved.to_string().contains("another server"));
+
+        let other = ServeError::Bind {
+            addr: "127.0.0.1:80".into(),
+            source: io::ErrorKind::PermissionDenied.into(),
+        };
+        assert!(!other.to_string().contains("another server"), "{other}");
     }
 }

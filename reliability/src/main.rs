@@ -1,4 +1,4 @@
-//! `reliability`: drives the built `gateway-serve` over loopback through the
+//! `reliability`: drives the built `fixture-server` over loopback through the
 //! reliability scenarios (smuggling, slowloris, idle keep-alive, floods, memory,
 //! shutdown, panics, disconnects, response validation) and reports each one's figures
 //! and verdict. `--quick` is what CI runs; the full run is one command (README).
@@ -15,14 +15,15 @@ use std::time::Instant;
 use clap::Parser;
 use scenarios::{Ctx, ALL};
 
-/// Run the reliability scenarios against the gateway-serve binary.
+/// Run the reliability scenarios against a server binary hosting the fixture app.
 #[derive(Parser)]
 #[command(name = "reliability", version)]
 struct Cli {
     /// The quick version of each scenario (a few minutes in all), as CI runs it.
     #[arg(long)]
     quick: bool,
-    /// The gateway-serve binary [default: next to this one].
+    /// The server binary, which must take gateway-serve's flags and host the fixture
+    /// app [default: fixture-server, next to this one].
     #[arg(long)]
     server: Option<PathBuf>,
     /// Write a Markdown report of every scenario's figures here.
@@ -41,12 +42,12 @@ fn main() -> ExitCode {
     let server = cli.server.clone().unwrap_or_else(|| {
         std::env::current_exe()
             .ok()
-            .and_then(|exe| exe.parent().map(|dir| dir.join("gateway-serve")))
-            .unwrap_or_else(|| PathBuf::from("gateway-serve"))
+            .and_then(|exe| exe.parent().map(|dir| dir.join("fixture-server")))
+            .unwrap_or_else(|| PathBuf::from("fixture-server"))
     });
     if !server.exists() {
         eprintln!(
-            "reliability: {} does not exist; build it with `cargo build --release -p reference-server` \
+            "reliability: {} does not exist; build it with `cargo build --release -p reliability` \
              or pass --server",
             server.display()
         );

@@ -1,5 +1,6 @@
-//! The server under test as a child process: `gateway-serve --app fixture` on an
-//! ephemeral loopback port, its /proc figures, and a stop by process id.
+//! The server under test as a child process: `fixture-server` (the fixture app
+//! through `gateway_serve::main`) on an ephemeral loopback port, its /proc figures,
+//! and a stop by signal.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -8,7 +9,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// A running `gateway-serve`.
+/// A running `fixture-server`.
 pub struct ServerProcess {
     child: Child,
     /// Where it listens.
@@ -44,19 +45,12 @@ impl ServerProcess {
             None => Command::new(server),
         };
         command
-            .args([
-                "--app",
-                "fixture",
-                "--bind",
-                "127.0.0.1:0",
-                "--log-level",
-                "info",
-            ])
+            .args(["--bind", "127.0.0.1:0", "--log-level", "info"])
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        let mut child = command.spawn().expect("start gateway-serve");
+        let mut child = command.spawn().expect("start the server under test");
         let stderr = child.stderr.take().expect("piped stderr");
         let log = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = std::sync::mpsc::channel();
@@ -77,7 +71,7 @@ impl ServerProcess {
             .and_then(|a| a.parse().ok())
             .unwrap_or_else(|| {
                 let _ = child.kill();
-                panic!("gateway-serve did not report its address within 10 s")
+                panic!("the server did not report its address within 10 s")
             });
         Self { child, addr, log }
     }
@@ -143,9 +137,12 @@ impl ServerProcess {
 
     /// Sends SIGTERM.
     pub fn terminate(&self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.pid().to_string()])
-            .status();
+        let pid = i32::try_from(self.pid())
+            .ok()
+            .and_then(rustix::process::Pid::from_raw);
+        if let Some(pid) = pid {
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+        }
     }
 
     /// Waits for the exit, at most `timeout`; kills it after that.

@@ -1,5 +1,5 @@
 //! The quick reliability suite as part of `cargo test`: the `reliability` binary
-//! drives the built `gateway-serve` through every scenario (smuggling, slowloris,
+//! drives the built `fixture-server` through every scenario (smuggling, slowloris,
 //! idle keep-alive, floods, memory, shutdown, panics, disconnects, response
 //! validation) and must report every correctness criterion met. Timing and memory
 //! figures are printed, not judged, here; the full run judges them.
@@ -9,7 +9,7 @@ use std::process::Command;
 #[test]
 fn every_reliability_scenario_passes_its_quick_version() {
     let output = Command::new(env!("CARGO_BIN_EXE_reliability"))
-        .args(["--quick", "--server", env!("CARGO_BIN_EXE_gateway-serve")])
+        .args(["--quick", "--server", env!("CARGO_BIN_EXE_fixture-server")])
         .output()
         .expect("run the reliability binary");
     let report = String::from_utf8_lossy(&output.stdout);

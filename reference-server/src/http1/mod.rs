@@ -7,7 +7,7 @@
 //! incrementally. Both reject rather than repair anything ambiguous, because an
 //! ambiguity a front proxy reads differently is a request-smuggling hole. On the
 //! way back, [`response_head`] writes the status line and field lines.
-//! [`split_checks`] asserts the invariants the crate's tests and the fuzz targets
+//! `split_checks` (tests and the `fuzzing` feature) asserts the invariants the crate's tests and the fuzz targets
 //! share: the same verdict however the bytes are split.
 
 pub mod chunked;
@@ -15,6 +15,7 @@ mod head_error;
 mod head_fields;
 pub mod request_head;
 pub mod response_head;
+#[cfg(any(test, feature = "fuzzing"))]
 pub mod split_checks;
 
 pub use chunked::{ChunkedDecoder, ChunkedError, ChunkedLimits, Step};

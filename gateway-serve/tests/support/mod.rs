@@ -1,0 +1,136 @@
+//! A built program of this crate as a child process: started on an ephemeral
+//! loopback port, its error log read line by line, signalled, and waited for.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+#[allow(unused_imports)]
+pub use fixtures::raw_client::{connect, Reader, WAIT};
+pub use rustix::process::Signal;
+
+/// The `greeting` example, which `cargo test` builds next to the test binaries.
+pub fn greeting_example() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let profile = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps/<test>");
+    let example = profile.join("examples").join("greeting");
+    assert!(
+        example.exists(),
+        "{} is not built: run `cargo test -p gateway-serve` (which builds the examples) \
+         or `cargo build -p gateway-serve --examples` first",
+        example.display()
+    );
+    example
+}
+
+/// A running program and the lines of its error log.
+pub struct Served {
+    pub child: Child,
+    pub addr: SocketAddr,
+    log: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Served {
+    /// Starts `program` on 127.0.0.1:0 with `args` and reads its address from the log.
+    pub fn start(program: &Path, args: &[&str]) -> Self {
+        let mut child = Command::new(program)
+            .args(["--bind", "127.0.0.1:0", "--log-level", "info"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", program.display()));
+        let stderr = child.stderr.take().expect("piped stderr");
+        let (tx, log) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut served = Self {
+            child,
+            addr: "127.0.0.1:0".parse().unwrap(),
+            log,
+            seen: Vec::new(),
+        };
+        let line = served.wait_for_log("http://");
+        let addr = line.split("http://").nth(1).unwrap();
+        served.addr = addr.split_whitespace().next().unwrap().parse().unwrap();
+        served
+    }
+
+    /// Waits (at most [`WAIT`]) for a log line containing `text` and returns it.
+    pub fn wait_for_log(&mut self, text: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.log.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(text) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "no log line with {text:?} within {WAIT:?}; the log so far:\n{}",
+                    self.seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// Every log line read so far, and those that arrive within a moment.
+    pub fn log(&mut self) -> Vec<String> {
+        while let Ok(line) = self.log.recv_timeout(Duration::from_millis(200)) {
+            self.seen.push(line);
+        }
+        self.seen.clone()
+    }
+
+    /// Sends `signal` to the program.
+    pub fn signal(&self, signal: Signal) {
+        let pid = rustix::process::Pid::from_raw(self.child.id() as i32).expect("a live pid");
+        rustix::process::kill_process(pid, signal).expect("send the signal");
+    }
+
+    /// Waits (at most [`WAIT`]) for the program to exit; kills it after that.
+    pub fn wait_exit(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("the program did not exit within {WAIT:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Whether the program still runs.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
