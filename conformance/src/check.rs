@@ -4,7 +4,7 @@
 use std::fmt;
 
 use fixtures::raw_client::Response;
-use gateway_spec::server::panic_message;
+use gateway_spec::exchange::panic_message;
 
 use crate::target::Target;
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use gateway_demo::multipart::{self, Multipart};
 use gateway_demo::DemoApp;
-use gateway_spec::server::{run, Failure, MemoryOutput, Outcome};
+use gateway_spec::exchange::{run, Failure, MemoryOutput, Outcome};
 use gateway_spec::testing::{TestClient, TestRequest, TestResponse};
 use gateway_spec::validate::{Report, Validator};
 use gateway_spec::Input;

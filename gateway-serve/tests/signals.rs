@@ -31,18 +31,35 @@ fn hup_and_usr2_are_logged_and_the_server_keeps_serving() {
     assert_eq!(served.wait_exit().code(), Some(0));
 }
 
+/// Waits (at most `WAIT`) until the file at `path` holds `text`: a line is logged
+/// just after its response went out, so the response alone does not say it is there.
+fn wait_logged(path: &std::path::Path, text: &str) {
+    let deadline = std::time::Instant::now() + support::WAIT;
+    while !std::fs::read_to_string(path).is_ok_and(|log| log.contains(text)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{text} never reached {}",
+            path.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 #[test]
 fn usr1_reopens_the_access_log_after_a_rename() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("access.log");
     let mut served = gateway_serve(&["--access-log", path.to_str().unwrap()]);
     assert_eq!(get(&served, "/before-rotation"), 200);
+    wait_logged(&path, "/before-rotation");
     let rotated = dir.path().join("access.log.1");
     std::fs::rename(&path, &rotated).unwrap();
     assert_eq!(get(&served, "/while-renamed"), 200);
+    wait_logged(&rotated, "/while-renamed");
     served.signal(Signal::USR1);
     served.wait_for_log("SIGUSR1: reopened the access log");
     assert_eq!(get(&served, "/after-rotation"), 200);
+    wait_logged(&path, "/after-rotation");
     served.signal(Signal::TERM);
     assert_eq!(served.wait_exit().code(), Some(0));
 

@@ -31,7 +31,7 @@ pub type AppError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// }
 ///
 /// struct AddHeader(StartResponse);
-/// impl gateway_spec::Responder for AddHeader {
+/// impl gateway_spec::StartResponseSink for AddHeader {
 ///     fn start(
 ///         &self,
 ///         mut head: gateway_spec::ResponseHead,

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use http::{HeaderMap, HeaderName, Method, Version};
 
 use crate::target::{latin1, Target, TargetError};
-use crate::{Errors, Input};
+use crate::{ErrorStream, Input};
 
 /// The URL scheme the client used (`wsgi.url_scheme`, ENV-25).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -67,7 +67,7 @@ pub struct Environ {
     /// `QUERY_STRING`: the query as received, without the `?`, not decoded.
     pub query_string: String,
     /// `REQUEST_URI`: the request-target exactly as received.
-    pub request_uri: String,
+    pub request_target: String,
     /// `SERVER_PROTOCOL`: the HTTP version of the request.
     pub version: Version,
     /// The request headers, `Content-Type` and `Content-Length` included.
@@ -86,7 +86,7 @@ pub struct Environ {
     /// `wsgi.input`: the request body.
     pub input: Input,
     /// `wsgi.errors`: where diagnostics go.
-    pub errors: Errors,
+    pub errors: ErrorStream,
     /// `wsgi.multithread`: other threads may call the app at the same time.
     pub multithread: bool,
     /// `wsgi.multiprocess`: other processes may call the same app.
@@ -136,7 +136,7 @@ impl Environ {
             script_name: Vec::new(),
             path_info: parsed.path,
             query_string: parsed.query,
-            request_uri: target.to_owned(),
+            request_target: target.to_owned(),
             version: Version::HTTP_11,
             headers: HeaderMap::new(),
             content_length: None,
@@ -145,7 +145,7 @@ impl Environ {
             remote_addr: None,
             url_scheme,
             input: Input::empty(),
-            errors: Errors::stderr(),
+            errors: ErrorStream::stderr(),
             multithread: true,
             multiprocess: false,
             run_once: false,
@@ -202,7 +202,7 @@ impl Environ {
             "SCRIPT_NAME" => Some(Cow::Owned(self.script_name_str())),
             "PATH_INFO" => Some(Cow::Owned(self.path_info_str())),
             "QUERY_STRING" => Some(Cow::Borrowed(&self.query_string)),
-            "REQUEST_URI" => Some(Cow::Borrowed(&self.request_uri)),
+            "REQUEST_URI" => Some(Cow::Borrowed(&self.request_target)),
             "CONTENT_TYPE" => self.joined_header(&http::header::CONTENT_TYPE),
             "CONTENT_LENGTH" => self.content_length.map(|n| Cow::Owned(n.to_string())),
             "SERVER_NAME" => Some(Cow::Borrowed(&self.server_name)),

@@ -80,11 +80,11 @@ pub mod app;
 pub mod body;
 pub mod client_error;
 pub mod environ;
-pub mod errors;
+pub mod error_stream;
+pub mod exchange;
 pub mod framing;
 pub mod input;
 pub mod interop;
-pub mod server;
 pub mod start_response;
 pub mod target;
 pub mod testing;
@@ -94,9 +94,19 @@ pub use app::{App, AppError};
 pub use body::Body;
 pub use client_error::{BodyError, ClientFault};
 pub use environ::{Environ, Scheme};
-pub use errors::Errors;
+pub use error_stream::ErrorStream;
 pub use input::Input;
-pub use start_response::{Responder, ResponseHead, StartResponse, StartResponseError, Write};
+pub use start_response::{
+    ResponseHead, StartResponse, StartResponseError, StartResponseSink, WriteHandle,
+};
+
+/// The old name of [`WriteHandle`]; it shadowed `std::io::Write`.
+#[deprecated(note = "renamed WriteHandle")]
+pub type Write = WriteHandle;
+
+/// The old name of [`ErrorStream`], the `wsgi.errors` stream.
+#[deprecated(note = "renamed ErrorStream")]
+pub type Errors = ErrorStream;
 
 /// The version of this interface, `(1, 0)` (`wsgi.version`, ENV-2).
 pub const VERSION: (u32, u32) = (1, 0);

@@ -1,5 +1,5 @@
 //! `start_response` and the legacy write handle: how an app names its status and
-//! headers. It records and checks them; sending is the server's [`Responder`].
+//! headers. It records and checks them; sending is the server's [`StartResponseSink`].
 
 use std::error::Error;
 use std::fmt;
@@ -112,9 +112,9 @@ impl From<StartResponseError> for io::Error {
 }
 
 /// The server side of `start_response`: what a call of [`StartResponse`] and of its
-/// [`Write`] handle reaches. Servers implement it (usually through
-/// [`server::run`](crate::server::run)); middleware wraps it.
-pub trait Responder: Send + Sync {
+/// [`WriteHandle`] reaches. Servers implement it (usually through
+/// [`exchange::run`](crate::exchange::run)); middleware wraps it.
+pub trait StartResponseSink: Send + Sync {
     /// Records `head`, replacing an earlier one only when `error` is given and the
     /// headers have not gone out (START-14, START-15, START-16).
     fn start(
@@ -150,12 +150,12 @@ pub trait Responder: Send + Sync {
 /// ```
 #[derive(Clone)]
 pub struct StartResponse {
-    responder: Arc<dyn Responder>,
+    responder: Arc<dyn StartResponseSink>,
 }
 
 impl StartResponse {
     /// A `start_response` that reaches `responder`.
-    pub fn new(responder: Arc<dyn Responder>) -> Self {
+    pub fn new(responder: Arc<dyn StartResponseSink>) -> Self {
         Self { responder }
     }
 
@@ -164,7 +164,7 @@ impl StartResponse {
         &self,
         status: StatusCode,
         headers: HeaderMap,
-    ) -> Result<Write, StartResponseError> {
+    ) -> Result<WriteHandle, StartResponseError> {
         self.start(ResponseHead::new(status, headers), None)
     }
 
@@ -174,7 +174,7 @@ impl StartResponse {
         status: StatusCode,
         reason: &str,
         headers: HeaderMap,
-    ) -> Result<Write, StartResponseError> {
+    ) -> Result<WriteHandle, StartResponseError> {
         let head = ResponseHead {
             status,
             reason: Some(reason.to_owned()),
@@ -191,7 +191,7 @@ impl StartResponse {
         status: StatusCode,
         headers: HeaderMap,
         error: &(dyn Error + 'static),
-    ) -> Result<Write, StartResponseError> {
+    ) -> Result<WriteHandle, StartResponseError> {
         self.start(ResponseHead::new(status, headers), Some(error))
     }
 
@@ -201,14 +201,14 @@ impl StartResponse {
         &self,
         head: ResponseHead,
         error: Option<&(dyn Error + 'static)>,
-    ) -> Result<Write, StartResponseError> {
+    ) -> Result<WriteHandle, StartResponseError> {
         self.responder.start(head, error)?;
         Ok(self.write_handle())
     }
 
     /// The legacy write handle, for middleware that forwards writes.
-    pub fn write_handle(&self) -> Write {
-        Write {
+    pub fn write_handle(&self) -> WriteHandle {
+        WriteHandle {
             responder: Arc::clone(&self.responder),
         }
     }
@@ -223,11 +223,11 @@ impl fmt::Debug for StartResponse {
 /// The legacy write handle (PEP 3333's `write`): body bytes sent at once, for apps
 /// ported from push-style APIs. New apps return a [`Body`](crate::Body) instead.
 #[derive(Clone)]
-pub struct Write {
-    responder: Arc<dyn Responder>,
+pub struct WriteHandle {
+    responder: Arc<dyn StartResponseSink>,
 }
 
-impl io::Write for Write {
+impl io::Write for WriteHandle {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.responder.write(buf)?;
         Ok(buf.len())
@@ -238,9 +238,9 @@ impl io::Write for Write {
     }
 }
 
-impl fmt::Debug for Write {
+impl fmt::Debug for WriteHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Write").finish_non_exhaustive()
+        f.debug_struct("WriteHandle").finish_non_exhaustive()
     }
 }
 

@@ -1,5 +1,5 @@
 //! An in-process test client: builds a well-formed [`Environ`], calls an app through
-//! the same [`server::run`](crate::server::run) a server uses, and returns what a
+//! the same [`exchange::run`](crate::exchange::run) a server uses, and returns what a
 //! server would send. It does not touch sockets or encode bytes.
 
 use std::net::SocketAddr;
@@ -11,9 +11,9 @@ use http::{HeaderMap, Method, StatusCode, Version};
 use std::io;
 
 use crate::client_error::BodyError;
+use crate::exchange::{run, MemoryOutput, Outcome};
 use crate::framing::Framing;
-use crate::server::{run, MemoryOutput, Outcome};
-use crate::{App, Environ, Errors, Input, Scheme};
+use crate::{App, Environ, ErrorStream, Input, Scheme};
 
 /// Calls an app in-process, as a server would.
 ///
@@ -190,7 +190,7 @@ impl<A: App> TestRequest<'_, A> {
     /// # Panics
     ///
     /// When the request-target is not one a server accepts.
-    pub fn environ(self) -> (Environ, crate::errors::Captured) {
+    pub fn environ(self) -> (Environ, crate::error_stream::Captured) {
         let mut environ = Environ::new(self.method, &self.target)
             .unwrap_or_else(|e| panic!("invalid test request-target {:?}: {e}", self.target));
         environ.version = self.version;
@@ -224,7 +224,7 @@ impl<A: App> TestRequest<'_, A> {
                 Input::new(io::Read::chain(io::Cursor::new(self.body), then_fail))
             }
         };
-        let (errors, captured) = Errors::capture();
+        let (errors, captured) = ErrorStream::capture();
         environ.errors = errors;
         (environ, captured)
     }

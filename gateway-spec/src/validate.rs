@@ -15,7 +15,9 @@ use http::{StatusCode, Version};
 use crate::framing::has_no_body;
 use crate::input::ClientErrorRecord;
 use crate::start_response::{check_head, parse_digits, StartResponseError};
-use crate::{App, AppError, Body, Environ, Errors, Responder, ResponseHead, StartResponse};
+use crate::{
+    App, AppError, Body, Environ, ErrorStream, ResponseHead, StartResponse, StartResponseSink,
+};
 
 /// The SPEC.md rule each check enforces.
 pub mod rules {
@@ -159,7 +161,13 @@ impl Report {
         }
     }
 
-    fn record(&self, rule: &'static str, side: Side, message: String, errors: Option<&Errors>) {
+    fn record(
+        &self,
+        rule: &'static str,
+        side: Side,
+        message: String,
+        errors: Option<&ErrorStream>,
+    ) {
         let violation = Violation {
             rule,
             side,
@@ -226,7 +234,7 @@ impl<A: App> App for Validator<A> {
         });
         let result = self.app.call(
             environ,
-            StartResponse::new(call.clone() as Arc<dyn Responder>),
+            StartResponse::new(call.clone() as Arc<dyn StartResponseSink>),
         );
         let ignored_headers_sent = {
             let mut state = call.state();
@@ -280,7 +288,7 @@ impl<A: App> Validator<A> {
 }
 
 /// The server-side rules an environ must meet.
-fn check_environ(environ: &Environ, report: &Report, errors: &Errors) {
+fn check_environ(environ: &Environ, report: &Report, errors: &ErrorStream) {
     let server = |rule, message: String| report.record(rule, Side::Server, message, Some(errors));
     let script = &environ.script_name;
     if !script.is_empty() && (script[0] != b'/' || script == b"/") {
@@ -362,7 +370,7 @@ struct CallChecker {
     report: Report,
     /// A client fault on the input explains a body that ends early (FAIL-14).
     client_error: ClientErrorRecord,
-    errors: Errors,
+    errors: ErrorStream,
     state: Mutex<CallState>,
 }
 
@@ -422,7 +430,7 @@ impl CallChecker {
     }
 }
 
-impl Responder for CallChecker {
+impl StartResponseSink for CallChecker {
     fn start(
         &self,
         head: ResponseHead,

@@ -4,8 +4,8 @@
 use std::io::Read;
 use std::sync::{Arc, Mutex};
 
+use gateway_spec::exchange::{run, Failure, MemoryOutput};
 use gateway_spec::framing::Framing;
-use gateway_spec::server::{run, Failure, MemoryOutput};
 use gateway_spec::testing::{TestClient, TestResponse};
 use gateway_spec::validate::Validator;
 use gateway_spec::{AppError, Body, BodyError, ClientFault, Environ, Input, StartResponse};
@@ -157,7 +157,7 @@ fn a_read_error_that_is_not_the_clients_is_still_a_500() {
 #[test]
 fn a_client_gone_before_its_answer_still_counts_as_a_client_error() {
     struct Gone;
-    impl gateway_spec::server::Output for Gone {
+    impl gateway_spec::exchange::Output for Gone {
         fn send_head(
             &mut self,
             _: &gateway_spec::ResponseHead,

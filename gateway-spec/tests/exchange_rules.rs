@@ -4,8 +4,8 @@
 use std::io::{self, Write as _};
 use std::sync::{Arc, Mutex};
 
+use gateway_spec::exchange::{run, Failure, MemoryOutput, Output};
 use gateway_spec::framing::Framing;
-use gateway_spec::server::{run, Failure, MemoryOutput, Output};
 use gateway_spec::{AppError, Body, Environ, ResponseHead, StartResponse, StartResponseError};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 

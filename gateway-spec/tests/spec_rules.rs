@@ -56,7 +56,7 @@ const COVERED_BY_UNIT_TESTS: &[(&str, &str)] = &[
     ),
     (
         "ERRS-2",
-        "errors: writes are whole under one lock (errors.rs)",
+        "error_stream: writes are whole under one lock (error_stream.rs)",
     ),
     (
         "START-4",
@@ -202,12 +202,12 @@ fn every_rule_this_crate_cites_exists() {
         include_str!("../src/body.rs"),
         include_str!("../src/client_error.rs"),
         include_str!("../src/environ.rs"),
-        include_str!("../src/errors.rs"),
+        include_str!("../src/error_stream.rs"),
         include_str!("../src/framing.rs"),
         include_str!("../src/input.rs"),
         include_str!("../src/interop.rs"),
         include_str!("../src/lib.rs"),
-        include_str!("../src/server.rs"),
+        include_str!("../src/exchange.rs"),
         include_str!("../src/start_response.rs"),
         include_str!("../src/target.rs"),
         include_str!("../src/testing.rs"),

@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use gateway_spec::exchange::Failure;
 use gateway_spec::framing::Framing;
-use gateway_spec::server::Failure;
 use gateway_spec::testing::{TestClient, TestResponse};
 use gateway_spec::{AppError, Body, Environ, StartResponse, StartResponseError};
 use http::{HeaderMap, HeaderValue, StatusCode, Version};

@@ -4,7 +4,7 @@
 use std::io::Write as _;
 
 use bytes::Bytes;
-use gateway_spec::server::{run, MemoryOutput, Outcome};
+use gateway_spec::exchange::{run, MemoryOutput, Outcome};
 use gateway_spec::testing::{TestClient, TestResponse};
 use gateway_spec::validate::{rules, Side, Validator};
 use gateway_spec::{App, AppError, Body, Environ, StartResponse};
@@ -251,7 +251,7 @@ fn server_run(broken: impl FnOnce(&mut Environ)) -> (Vec<(&'static str, Side)>, 
     let validator = Validator::new(hello as TestApp);
     let report = validator.report();
     let mut environ = Environ::new(Method::GET, "/x").unwrap();
-    environ.errors = gateway_spec::Errors::new(std::io::sink());
+    environ.errors = gateway_spec::ErrorStream::new(std::io::sink());
     broken(&mut environ);
     let (_, outcome) = run(&validator, environ, MemoryOutput::default());
     let violations = report
@@ -345,7 +345,7 @@ fn a_body_the_server_never_closes_is_reported() {
 
 struct NullResponder;
 
-impl gateway_spec::Responder for NullResponder {
+impl gateway_spec::StartResponseSink for NullResponder {
     fn start(
         &self,
         _: gateway_spec::ResponseHead,

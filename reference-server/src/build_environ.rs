@@ -5,7 +5,7 @@ use std::io::{self, BufReader, Write};
 use std::net::SocketAddr;
 
 use gateway_spec::target::TargetError;
-use gateway_spec::{Environ, Errors, Input};
+use gateway_spec::{Environ, ErrorStream, Input};
 use http::header::HOST;
 use http::{HeaderMap, HeaderValue};
 
@@ -64,7 +64,7 @@ pub(crate) fn build_environ(
         BodyFraming::None | BodyFraming::Length(0) => Input::empty(),
         BodyFraming::Length(_) | BodyFraming::Chunked => Input::new(BufReader::new(body)),
     };
-    environ.errors = ERRORS.with(Errors::clone);
+    environ.errors = ERRORS.with(ErrorStream::clone);
     Ok(environ)
 }
 
@@ -89,7 +89,7 @@ fn without_underscored_names(headers: HeaderMap) -> HeaderMap {
 
 thread_local! {
     // One errors stream per worker thread: made once, cloned per request.
-    static ERRORS: Errors = Errors::new(LogLines::default());
+    static ERRORS: ErrorStream = ErrorStream::new(LogLines::default());
 }
 
 /// The errors stream of the reference server: each line an app writes becomes one

@@ -14,7 +14,7 @@
 //!    once).
 //! 3. The worker the event woke serves a complete request itself: no hand-off to
 //!    another thread. `worker` runs the request's life: `build_environ`, the app
-//!    through [`gateway_spec::server::run`], the body through `request_body`, the
+//!    through [`gateway_spec::exchange::run`], the body through `request_body`, the
 //!    response through `response_writer` (waiting in `socket_wait` only when a
 //!    socket would block); then it drains what the app left unread and puts the
 //!    connection back in the table.

@@ -1,6 +1,6 @@
 //! The response on the wire: the status line and headers, then the body framed as
 //! the exchange chose (Content-Length, chunked, close-delimited). It decides no
-//! framing itself; `gateway_spec::server::run` does, by SPEC.md's FRAME rules.
+//! framing itself; `gateway_spec::exchange::run` does, by SPEC.md's FRAME rules.
 
 use std::io::{self, IoSlice, Write};
 use std::net::TcpStream;
@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use gateway_spec::exchange::Output;
 use gateway_spec::framing::Framing;
-use gateway_spec::server::Output;
 use gateway_spec::ResponseHead;
 use http::{StatusCode, Version};
 

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use bytes::Bytes;
-use gateway_spec::server::{run, Failure};
+use gateway_spec::exchange::{run, Failure};
 use http::{HeaderMap, StatusCode};
 
 use crate::access_log::AccessEntry;

@@ -75,7 +75,7 @@ fn main() -> ExitCode {
         let started = Instant::now();
         let outcome = std::panic::catch_unwind(|| (scenario.run)(&ctx)).unwrap_or_else(|panic| {
             let mut outcome = scenarios::Outcome::new("the scenario ran to its end");
-            outcome.figure("panic", gateway_spec::server::panic_message(&*panic));
+            outcome.figure("panic", gateway_spec::exchange::panic_message(&*panic));
             outcome.check("completed", false);
             outcome
         });

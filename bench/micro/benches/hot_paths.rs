@@ -10,7 +10,7 @@
 //! - `chunked_decode/64KiB_in_4KiB_chunks`: `ChunkedDecoder` over a whole body.
 //! - `response_head/encode`: `reference_server::http1::encode_response_head` on the
 //!   hello app's head, with Date and Server.
-//! - `response_head/run_hello_app`: a hello app through `gateway_spec::server::run`
+//! - `response_head/run_hello_app`: a hello app through `gateway_spec::exchange::run`
 //!   into a `MemoryOutput`: `start_response`, header checks and the framing plan,
 //!   without the bytes of the status line. It is the per-request cost of the
 //!   exchange around the encoding, not the encoding itself.
@@ -24,7 +24,7 @@ use std::hint::black_box;
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use gateway_spec::server::{run, MemoryOutput};
+use gateway_spec::exchange::{run, MemoryOutput};
 use gateway_spec::Environ;
 use http::Method;
 use http::Version;

@@ -1,6 +1,6 @@
 //! Inputs of the micro-benchmarks in `benches/hot_paths.rs`: realistic request
 //! heads, a chunked body, and the app used to drive a response through
-//! `gateway_spec::server::run`. Kept here so that the tests below check that every
+//! `gateway_spec::exchange::run`. Kept here so that the tests below check that every
 //! input is accepted before any timing is trusted.
 
 use bytes::Bytes;
@@ -83,7 +83,7 @@ pub fn hello_app(_: Environ, start_response: StartResponse) -> Result<Body, AppE
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gateway_spec::server::{run, MemoryOutput};
+    use gateway_spec::exchange::{run, MemoryOutput};
     use http::Method;
     use reference_server::http1::{parse_request_head, ChunkedDecoder, HeadLimits, Parsed};
 

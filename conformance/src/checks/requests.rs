@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use fixtures::corpus::{corpus_dir, load_dir, AfterLast, Case};
 use fixtures::raw_client::Response;
-use gateway_spec::server::panic_message;
+use gateway_spec::exchange::panic_message;
 use gateway_spec::target::{latin1, percent_decode};
 use serde_json::Value;
 

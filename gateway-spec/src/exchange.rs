@@ -16,7 +16,7 @@ use crate::client_error::BodyError;
 use crate::framing::{plan, Framing};
 use crate::input::ClientErrorRecord;
 use crate::start_response::{check_head, ResponseHead, StartResponseError};
-use crate::{App, Body, Environ, Responder, StartResponse};
+use crate::{App, Body, Environ, StartResponse, StartResponseSink};
 
 /// Where a server sends a response: the head once, then body bytes, then the end.
 /// The exchange has already chosen the framing; the output only encodes it (chunk
@@ -111,7 +111,7 @@ impl Outcome {
 /// caught. Returns the output and what happened.
 ///
 /// ```
-/// use gateway_spec::server::{run, Output};
+/// use gateway_spec::exchange::{run, Output};
 /// use gateway_spec::framing::Framing;
 /// use gateway_spec::{Body, Environ, ResponseHead, StartResponse};
 /// use http::{HeaderMap, Method, StatusCode};
@@ -372,7 +372,7 @@ impl<O: Output> State<O> {
     }
 }
 
-impl<O: Output> Responder for Mutex<State<O>> {
+impl<O: Output> StartResponseSink for Mutex<State<O>> {
     fn start(
         &self,
         head: ResponseHead,

@@ -12,18 +12,18 @@ use std::sync::{Arc, Mutex};
 ///
 /// ```
 /// use std::io::Write;
-/// use gateway_spec::Errors;
+/// use gateway_spec::ErrorStream;
 ///
-/// let (mut errors, captured) = Errors::capture();
+/// let (mut errors, captured) = ErrorStream::capture();
 /// writeln!(errors, "cache miss for /users").unwrap();
 /// assert_eq!(captured.contents(), "cache miss for /users\n");
 /// ```
 #[derive(Clone)]
-pub struct Errors {
+pub struct ErrorStream {
     sink: Arc<Mutex<Box<dyn Write + Send>>>,
 }
 
-/// The text captured by [`Errors::capture`].
+/// The text captured by [`ErrorStream::capture`].
 #[derive(Clone, Default)]
 pub struct Captured {
     bytes: Arc<Mutex<Vec<u8>>>,
@@ -51,7 +51,7 @@ impl Write for CaptureWriter {
     }
 }
 
-impl Errors {
+impl ErrorStream {
     /// An errors stream writing to `sink`.
     pub fn new(sink: impl Write + Send + 'static) -> Self {
         Self {
@@ -62,7 +62,7 @@ impl Errors {
     /// An errors stream writing to the process's standard error (one stream
     /// shared by every caller, so that making one allocates nothing).
     pub fn stderr() -> Self {
-        static STDERR: std::sync::OnceLock<Errors> = std::sync::OnceLock::new();
+        static STDERR: std::sync::OnceLock<ErrorStream> = std::sync::OnceLock::new();
         STDERR.get_or_init(|| Self::new(io::stderr())).clone()
     }
 
@@ -73,7 +73,7 @@ impl Errors {
     }
 }
 
-impl Write for Errors {
+impl Write for ErrorStream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         // A panic in another writer must not silence every later diagnostic.
         let mut sink = self.sink.lock().unwrap_or_else(|e| e.into_inner());
@@ -86,14 +86,14 @@ impl Write for Errors {
     }
 }
 
-impl Default for Errors {
+impl Default for ErrorStream {
     fn default() -> Self {
         Self::stderr()
     }
 }
 
-impl fmt::Debug for Errors {
+impl fmt::Debug for ErrorStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Errors").finish_non_exhaustive()
+        f.debug_struct("ErrorStream").finish_non_exhaustive()
     }
 }
