@@ -38,6 +38,8 @@
 //! ```
 
 pub mod multipart;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod split_checks;
 pub mod upload;
 
 use std::path::{Path, PathBuf};
