@@ -15,40 +15,28 @@ pub type AppError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// Servers call it from many threads at once, hence `Send + Sync` (APP-2). Any
 /// `Fn(Environ, StartResponse) -> Result<Body, AppError>` closure is an `App`.
 ///
+/// Middleware is an `App` that wraps an `App`. One that only edits the status or
+/// headers is [`map_head`](crate::map_head::map_head); one that needs more holds the
+/// inner app and wraps the `start_response` it passes on:
+///
 /// ```
 /// use gateway_spec::{App, AppError, Body, Environ, StartResponse};
-/// use http::{HeaderMap, StatusCode};
+/// use http::{HeaderValue, StatusCode};
 ///
 /// /// Middleware: adds a header to every response of the app it wraps.
 /// struct PoweredBy<A>(A);
 ///
 /// impl<A: App> App for PoweredBy<A> {
 ///     fn call(&self, environ: Environ, start_response: StartResponse) -> Result<Body, AppError> {
-///         let inner = start_response.clone();
-///         let wrapped = StartResponse::new(std::sync::Arc::new(AddHeader(inner)));
-///         self.0.call(environ, wrapped)
+///         let start_response = start_response.map_head(|head| {
+///             head.headers.insert("x-powered-by", HeaderValue::from_static("gateway"));
+///         });
+///         self.0.call(environ, start_response)
 ///     }
 /// }
 ///
-/// struct AddHeader(StartResponse);
-/// impl gateway_spec::StartResponseSink for AddHeader {
-///     fn start(
-///         &self,
-///         mut head: gateway_spec::ResponseHead,
-///         error: Option<&(dyn std::error::Error + 'static)>,
-///     ) -> Result<(), gateway_spec::StartResponseError> {
-///         head.headers.insert("x-powered-by", "gateway".parse().unwrap());
-///         self.0.start(head, error).map(|_| ())
-///     }
-///     fn write(&self, data: &[u8]) -> std::io::Result<()> {
-///         use std::io::Write;
-///         self.0.write_handle().write_all(data)
-///     }
-/// }
-///
-/// let hello = |_: Environ, start: StartResponse| {
-///     start.call(StatusCode::OK, HeaderMap::new())?;
-///     Ok(Body::from("hi"))
+/// let hello = |_: Environ, start_response: StartResponse| -> Result<Body, AppError> {
+///     Ok(start_response.text(StatusCode::OK, "hi")?)
 /// };
 /// let response = gateway_spec::testing::TestClient::new(PoweredBy(hello)).get("/").send();
 /// assert_eq!(response.headers["x-powered-by"], "gateway");

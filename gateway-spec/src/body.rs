@@ -62,28 +62,109 @@ impl Body {
         Self::with_source(Source::Once(bytes), Some(len))
     }
 
-    /// A body produced chunk by chunk, of unknown length (servers frame it chunked on
-    /// HTTP/1.1). The iterator may call a moved-in
-    /// [`StartResponse`](crate::StartResponse) at its first step.
+    /// A body produced chunk by chunk from anything that converts to `Bytes`
+    /// (`&'static str`, `String`, `Vec<u8>`, `Bytes`), pulled lazily, of unknown
+    /// length (servers frame it chunked on HTTP/1.1). For chunks that can fail, use
+    /// [`Body::try_from_chunks`].
+    ///
+    /// ```
+    /// use gateway_spec::Body;
+    ///
+    /// let body = Body::from_chunks((1..=3).map(|n| format!("part {n}\n")));
+    /// assert_eq!(body.len(), None);
+    /// let bytes: Vec<_> = body.map(|chunk| chunk.unwrap()).collect();
+    /// assert_eq!(bytes.concat(), b"part 1\npart 2\npart 3\n");
+    /// ```
+    pub fn from_chunks<I>(chunks: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<Bytes>,
+        I::IntoIter: Send + 'static,
+    {
+        Self::try_from_chunks(chunks.into_iter().map(|chunk| Ok(chunk.into())))
+    }
+
+    /// A body produced chunk by chunk where a chunk may fail: an `Err` ends the
+    /// response as an app failure (BODY-10). The iterator may call a moved-in
+    /// [`StartResponse`](crate::StartResponse) at its first step, as a Python
+    /// generator may.
+    ///
+    /// Note that a `Body` is itself such an iterator: wrapping one in another loses
+    /// its known length; wrap the chunks, or call [`Body::with_len`].
+    ///
+    /// ```
+    /// use gateway_spec::{AppError, Body};
+    ///
+    /// let lines = ["ok", "broken"].into_iter().map(|line| -> Result<&str, AppError> {
+    ///     if line == "broken" { Err("the source failed".into()) } else { Ok(line) }
+    /// });
+    /// let mut body = Body::try_from_chunks(lines);
+    /// assert_eq!(body.next_chunk().unwrap().unwrap(), "ok");
+    /// assert!(body.next_chunk().unwrap().is_err());
+    /// ```
+    pub fn try_from_chunks<I, B>(chunks: I) -> Self
+    where
+        I: IntoIterator<Item = Result<B, AppError>>,
+        I::IntoIter: Send + 'static,
+        B: Into<Bytes>,
+    {
+        let chunks = chunks.into_iter().map(|chunk| chunk.map(Into::into));
+        Self::with_source(Source::Iter(Box::new(chunks)), None)
+    }
+
+    /// The first form of [`Body::try_from_chunks`], kept for the crates that call
+    /// it: items must be `Result<Bytes, AppError>`. New code uses
+    /// [`Body::from_chunks`] or [`Body::try_from_chunks`]; `collect::<Body>()` is
+    /// the [`FromIterator`] impl, which gathers chunks eagerly into a body of known
+    /// length.
     ///
     /// ```
     /// use gateway_spec::Body;
     /// use bytes::Bytes;
     ///
-    /// let body = Body::from_iter((1..=3).map(|n| Ok(Bytes::from(format!("part {n}\n")))));
+    /// let body = Body::from_iter([Ok(Bytes::from("a")), Ok(Bytes::from("b"))]);
     /// assert_eq!(body.len(), None);
-    /// let text: Vec<Bytes> = body.map(|chunk| chunk.unwrap()).collect();
-    /// assert_eq!(text.concat(), b"part 1\npart 2\npart 3\n");
     /// ```
-    // Not `FromIterator`: this keeps the iterator to pull from lazily, it does not
-    // collect one.
+    // Not deprecated yet: the server crates still call it, and their builds deny
+    // warnings. It names the inherent form, which `FromIterator` cannot replace
+    // because that trait collects rather than keeping the iterator.
     #[allow(clippy::should_implement_trait)]
     pub fn from_iter<I>(chunks: I) -> Self
     where
         I: IntoIterator<Item = Result<Bytes, AppError>>,
         I::IntoIter: Send + 'static,
     {
-        Self::with_source(Source::Iter(Box::new(chunks.into_iter())), None)
+        Self::try_from_chunks(chunks)
+    }
+
+    /// Bytes `offset .. offset + len` of `file` on the file fast path: a `Range`
+    /// answer. The file is positioned at `offset`; the known length is `len`, or
+    /// what is left of the file after `offset` if that is less. A server's fast path
+    /// sends the length [`Body::file_parts`] reports, from the current position.
+    ///
+    /// Fails when the file cannot be positioned or its metadata cannot be read.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use gateway_spec::Body;
+    ///
+    /// let mut file = tempfile::tempfile()?;
+    /// file.write_all(b"0123456789")?;
+    /// let body = Body::file_range(file, 2, 3)?;
+    /// assert_eq!(body.len(), Some(3));
+    /// let bytes: Vec<_> = body.map(|chunk| chunk.unwrap()).collect();
+    /// assert_eq!(bytes.concat(), b"234");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn file_range(mut file: File, offset: u64, len: u64) -> std::io::Result<Self> {
+        use std::io::{Seek, SeekFrom};
+        let size = file.metadata()?.len();
+        file.seek(SeekFrom::Start(offset))?;
+        let remaining = len.min(size.saturating_sub(offset));
+        Ok(Self::with_source(
+            Source::File { file, remaining },
+            Some(remaining),
+        ))
     }
 
     /// The file fast path (like `wsgi.file_wrapper`): the whole rest of `file` from
@@ -264,6 +345,24 @@ impl fmt::Debug for Body {
     }
 }
 
+/// Gathers the chunks at once into a body of known length, so `collect::<Body>()`
+/// works on anything that yields `&'static str`, `String`, `Vec<u8>` or `Bytes`.
+/// For a lazily pulled body, use [`Body::from_chunks`].
+///
+/// ```
+/// use gateway_spec::Body;
+///
+/// let body: Body = ["Hello", ", ", "World!"].into_iter().collect();
+/// assert_eq!(body.len(), Some(13));
+/// ```
+impl<B: Into<Bytes>> FromIterator<B> for Body {
+    fn from_iter<I: IntoIterator<Item = B>>(chunks: I) -> Self {
+        let chunks: Vec<Bytes> = chunks.into_iter().map(Into::into).collect();
+        let len = chunks.iter().map(|chunk| chunk.len() as u64).sum();
+        Self::from_chunks(chunks).with_len(len)
+    }
+}
+
 impl From<Bytes> for Body {
     fn from(bytes: Bytes) -> Self {
         Self::from_bytes(bytes)
@@ -330,7 +429,7 @@ mod tests {
 
     #[test]
     fn closed_body_yields_nothing_more() {
-        let mut body = Body::from_iter(std::iter::repeat_with(|| Ok(Bytes::from("a"))));
+        let mut body = Body::from_chunks(std::iter::repeat_with(|| "a"));
         assert!(body.next_chunk().is_some());
         body.run_close_hooks();
         assert!(body.next_chunk().is_none());
@@ -351,9 +450,31 @@ mod tests {
 
     #[test]
     fn with_len_declares_length_of_an_iterator_body() {
-        let body = Body::from_iter([Ok(Bytes::from("ab")), Ok(Bytes::from("c"))]).with_len(3);
+        let body = Body::from_chunks(["ab", "c"]).with_len(3);
         assert_eq!(body.len(), Some(3));
         assert!(!body.is_empty());
         assert!(Body::empty().is_empty());
+    }
+
+    #[test]
+    fn collect_gathers_chunks_into_a_known_length() {
+        let body: Body = vec![String::from("ab"), String::from("cde")]
+            .into_iter()
+            .collect();
+        assert_eq!(body.len(), Some(5));
+        let bytes: Vec<Bytes> = body.map(Result::unwrap).collect();
+        assert_eq!(bytes.concat(), b"abcde");
+    }
+
+    #[test]
+    fn file_range_past_the_end_is_cut_to_the_file() {
+        use std::io::Write;
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(b"0123456789").unwrap();
+        let mut body = Body::file_range(file, 8, 100).unwrap();
+        assert_eq!(body.len(), Some(2));
+        assert_eq!(body.file_parts().map(|(_, n)| n), Some(2));
+        let bytes: Vec<Bytes> = body.map(Result::unwrap).collect();
+        assert_eq!(bytes.concat(), b"89");
     }
 }

@@ -49,7 +49,7 @@ impl Scheme {
 /// use http::Method;
 ///
 /// let mut environ = Environ::new(Method::GET, "/search?q=caf%C3%A9").unwrap();
-/// environ.headers.insert("user-agent", "curl/8".parse().unwrap());
+/// environ.headers.insert("user-agent", http::HeaderValue::from_static("curl/8"));
 /// assert_eq!(environ.var("REQUEST_METHOD").as_deref(), Some("GET"));
 /// assert_eq!(environ.var("PATH_INFO").as_deref(), Some("/search"));
 /// assert_eq!(environ.var("QUERY_STRING").as_deref(), Some("q=caf%C3%A9"));
@@ -276,10 +276,25 @@ impl Environ {
     /// use http::Method;
     ///
     /// let mut environ = Environ::new(Method::GET, "/a%20b?x=1").unwrap();
-    /// environ.headers.insert("host", "example.test:8080".parse().unwrap());
+    /// environ.headers.insert("host", http::HeaderValue::from_static("example.test:8080"));
     /// assert_eq!(environ.url(), "http://example.test:8080/a%20b?x=1");
     /// ```
     pub fn url(&self) -> String {
+        let mut url = self.url_origin();
+        url.push_str(&percent_encode_path(&self.script_name));
+        url.push_str(&percent_encode_path(&self.path_info));
+        if !self.query_string.is_empty() {
+            url.push('?');
+            url.push_str(&self.query_string);
+        }
+        url
+    }
+}
+
+impl Environ {
+    /// `scheme://host[:port]` of URL reconstruction (URL-1): the Host header when
+    /// present, otherwise `SERVER_NAME` and a port other than the scheme's default.
+    pub(crate) fn url_origin(&self) -> String {
         let mut url = format!("{}://", self.url_scheme.as_str());
         match self
             .headers
@@ -293,12 +308,6 @@ impl Environ {
                     url.push_str(&format!(":{}", self.server_port));
                 }
             }
-        }
-        url.push_str(&percent_encode_path(&self.script_name));
-        url.push_str(&percent_encode_path(&self.path_info));
-        if !self.query_string.is_empty() {
-            url.push('?');
-            url.push_str(&self.query_string);
         }
         url
     }
@@ -370,7 +379,7 @@ const PATH_KEEPS: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUME
     .remove(b':')
     .remove(b'@');
 
-fn percent_encode_path(octets: &[u8]) -> String {
+pub(crate) fn percent_encode_path(octets: &[u8]) -> String {
     percent_encoding::percent_encode(octets, PATH_KEEPS).to_string()
 }
 

@@ -30,32 +30,28 @@
 //!
 //! # A complete portable app
 //!
-//! Hello world at `/`, and an echo of the request body at `/echo`:
+//! Hello world at `/`, an echo of the request body at `/echo`, and a greeting that
+//! reads the query string at `/hello?name=…`:
 //!
 //! ```
 //! use std::io::Read;
 //! use gateway_spec::{AppError, Body, Environ, StartResponse};
 //! use gateway_spec::testing::TestClient;
-//! use http::{HeaderMap, HeaderValue, StatusCode};
+//! use http::StatusCode;
 //!
 //! fn app(mut environ: Environ, start_response: StartResponse) -> Result<Body, AppError> {
-//!     let mut headers = HeaderMap::new();
-//!     headers.insert("content-type", HeaderValue::from_static("text/plain"));
-//!     match environ.path_info.as_slice() {
-//!         b"/" => {
-//!             start_response.call(StatusCode::OK, headers)?;
-//!             Ok(Body::from("Hello, World!"))
-//!         }
-//!         b"/echo" => {
+//!     match environ.path_info_utf8() {
+//!         Some("/") => Ok(start_response.text(StatusCode::OK, "Hello, World!")?),
+//!         Some("/echo") => {
 //!             let mut body = Vec::new();
 //!             environ.input.read_to_end(&mut body)?; // ends at the end of the body
-//!             start_response.call(StatusCode::OK, headers)?;
-//!             Ok(Body::from(body))
+//!             Ok(start_response.reply(StatusCode::OK, "application/octet-stream", body)?)
 //!         }
-//!         _ => {
-//!             start_response.call(StatusCode::NOT_FOUND, headers)?;
-//!             Ok(Body::from("Not Found"))
+//!         Some("/hello") => {
+//!             let name = environ.query_value("name").unwrap_or_else(|| "stranger".into());
+//!             Ok(start_response.text(StatusCode::OK, format!("Hello, {name}!"))?)
 //!         }
+//!         _ => Ok(start_response.text(StatusCode::NOT_FOUND, "Not Found")?),
 //!     }
 //! }
 //!
@@ -69,10 +65,77 @@
 //! let echo = client.post("/echo").chunked().body("ping").send();
 //! assert_eq!(echo.body, "ping");
 //! assert_eq!(echo.outcome.failure, None);
+//! assert_eq!(client.get("/hello?name=Ada%20L.").send().body, "Hello, Ada L.!");
 //! assert_eq!(client.get("/missing").send().status, StatusCode::NOT_FOUND);
 //! ```
 //!
 //! The same `app` runs unchanged on the reference server or any conforming one.
+//!
+//! # The same app in Rack and in WSGI
+//!
+//! A greeting and a middleware that adds one header, side by side. Rack (Ruby):
+//!
+//! ```ruby
+//! hello = ->(env) { [200, {"content-type" => "text/plain"}, ["Hello, World!"]] }
+//! powered = ->(app) { ->(env) {
+//!   status, headers, body = app.call(env)
+//!   [status, headers.merge("x-powered-by" => "gateway"), body]
+//! } }
+//! run powered.(hello)
+//! ```
+//!
+//! WSGI (Python):
+//!
+//! ```python
+//! def hello(environ, start_response):
+//!     start_response("200 OK", [("Content-Type", "text/plain")])
+//!     return [b"Hello, World!"]
+//!
+//! def powered(app):
+//!     def wrapped(environ, start_response):
+//!         def start(status, headers, exc_info=None):
+//!             return start_response(status, headers + [("X-Powered-By", "gateway")], exc_info)
+//!         return app(environ, start)
+//!     return wrapped
+//! ```
+//!
+//! Here:
+//!
+//! ```
+//! use gateway_spec::map_head::map_head;
+//! use gateway_spec::{AppError, Body, Environ, StartResponse};
+//! use http::{HeaderValue, StatusCode};
+//!
+//! fn hello(_environ: Environ, start_response: StartResponse) -> Result<Body, AppError> {
+//!     Ok(start_response.text(StatusCode::OK, "Hello, World!")?)
+//! }
+//!
+//! let app = map_head(hello, |head| {
+//!     head.headers.insert("x-powered-by", HeaderValue::from_static("gateway"));
+//! });
+//! # let response = gateway_spec::testing::TestClient::new(app).get("/").send();
+//! # assert_eq!(response.headers["x-powered-by"], "gateway");
+//! ```
+//!
+//! The differences are the ones Rust asks for: the status is a typed
+//! `StatusCode`, a header list is checked when it is built
+//! ([`headers::header_map`], [`StartResponse::respond`]) instead of when it is
+//! sent, and the body is a [`Body`] ([`Body::from_chunks`] for a generator,
+//! [`Body::file`] for a file). The toolkit of mounting and static files
+//! (`Rack::URLMap`, `Rack::Files`, werkzeug's `DispatcherMiddleware` and
+//! `SharedDataMiddleware`) is the companion crate `gateway-kit`.
+//!
+//! # Helpers an app author reaches for
+//!
+//! | wsgiref / Rack | here |
+//! | --- | --- |
+//! | `start_response("200 OK", [...])` | [`StartResponse::respond`], [`StartResponse::text`], [`StartResponse::json`], [`StartResponse::reply`], [`StartResponse::redirect`] |
+//! | a header list | [`headers::header_map`] and [`headers::IntoHeaders`] |
+//! | middleware that edits headers | [`map_head::map_head`], [`StartResponse::map_head`] |
+//! | `shift_path_info` | [`Environ::shift_path_info`] |
+//! | `application_uri`, `request_uri` | [`Environ::application_uri`], [`Environ::request_uri`] |
+//! | `parse_qs`, `Rack::QueryParser` | [`Environ::query_pairs`], [`Environ::query_value`], [`form::parse_form`] |
+//! | the path as text | [`Environ::path_info_utf8`] |
 
 #![deny(missing_docs)]
 
@@ -82,12 +145,16 @@ pub mod client_error;
 pub mod environ;
 pub mod error_stream;
 pub mod exchange;
+pub mod form;
 pub mod framing;
+pub mod headers;
 pub mod input;
 pub mod interop;
+pub mod map_head;
 pub mod start_response;
 pub mod target;
 pub mod testing;
+pub mod url;
 pub mod validate;
 
 pub use app::{App, AppError};
@@ -95,6 +162,7 @@ pub use body::Body;
 pub use client_error::{BodyError, ClientFault};
 pub use environ::{Environ, Scheme};
 pub use error_stream::ErrorStream;
+pub use headers::{header_map, HeaderError, IntoHeaders};
 pub use input::Input;
 pub use start_response::{
     ResponseHead, StartResponse, StartResponseError, StartResponseSink, WriteHandle,

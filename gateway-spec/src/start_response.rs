@@ -6,8 +6,12 @@ use std::fmt;
 use std::io;
 use std::sync::Arc;
 
+use http::header::{CONTENT_TYPE, LOCATION};
 use http::{HeaderMap, HeaderName, StatusCode};
 use thiserror::Error;
+
+use crate::headers::{HeaderError, IntoHeaders};
+use crate::Body;
 
 /// The status line and headers an app chose.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +107,10 @@ pub enum StartResponseError {
     /// A call after the server finished the response.
     #[error("the response is already finished")]
     ResponseFinished,
+    /// A header name or value given to [`StartResponse::respond`] or one of its
+    /// shortcuts cannot go on the wire.
+    #[error(transparent)]
+    InvalidHeader(#[from] HeaderError),
 }
 
 impl From<StartResponseError> for io::Error {
@@ -130,22 +138,24 @@ pub trait StartResponseSink: Send + Sync {
 
 /// The `start_response` callable given to an app.
 ///
-/// Cloneable and `Send`, so an app may move it into its [`Body`](crate::Body) and
+/// Cloneable and `Send`, so an app may move it into its [`Body`] and
 /// call it at the first iteration, as PEP 3333 allows for generators.
+///
+/// The shortcuts ([`StartResponse::text`], [`StartResponse::json`],
+/// [`StartResponse::reply`], [`StartResponse::respond`]) cover the common responses;
+/// [`StartResponse::call`] takes a ready `HeaderMap`.
 ///
 /// ```
 /// use gateway_spec::testing::TestClient;
-/// use gateway_spec::{Body, Environ, StartResponse};
-/// use http::{HeaderMap, StatusCode};
+/// use gateway_spec::{AppError, Body, Environ, StartResponse};
+/// use http::StatusCode;
 ///
-/// let app = |_environ: Environ, start_response: StartResponse| {
-///     let mut headers = HeaderMap::new();
-///     headers.insert("content-type", "text/plain".parse().unwrap());
-///     start_response.call(StatusCode::OK, headers)?;
-///     Ok(Body::from("Hello, World!"))
+/// let app = |_environ: Environ, start_response: StartResponse| -> Result<Body, AppError> {
+///     Ok(start_response.text(StatusCode::OK, "Hello, World!")?)
 /// };
 /// let response = TestClient::new(app).get("/").send();
 /// assert_eq!(response.status, StatusCode::OK);
+/// assert_eq!(response.headers["content-type"], "text/plain; charset=utf-8");
 /// assert_eq!(response.body, "Hello, World!");
 /// ```
 #[derive(Clone)]
@@ -195,6 +205,149 @@ impl StartResponse {
         self.start(ResponseHead::new(status, headers), Some(error))
     }
 
+    /// Sets the status and any header list: `(name, value)` pairs or a `HeaderMap`
+    /// (see [`IntoHeaders`]). A name or value that cannot go on the wire is
+    /// [`StartResponseError::InvalidHeader`], not a panic.
+    ///
+    /// ```
+    /// use gateway_spec::testing::TestClient;
+    /// use gateway_spec::{AppError, Body, Environ, StartResponse};
+    /// use http::StatusCode;
+    ///
+    /// let app = |_: Environ, start_response: StartResponse| -> Result<Body, AppError> {
+    ///     start_response.respond(
+    ///         StatusCode::CREATED,
+    ///         [("content-type", "text/plain"), ("location", "/items/7")],
+    ///     )?;
+    ///     Ok(Body::from("created"))
+    /// };
+    /// let response = TestClient::new(app).post("/items").send();
+    /// assert_eq!(response.status, StatusCode::CREATED);
+    /// assert_eq!(response.headers["location"], "/items/7");
+    /// ```
+    pub fn respond(
+        &self,
+        status: StatusCode,
+        headers: impl IntoHeaders,
+    ) -> Result<WriteHandle, StartResponseError> {
+        self.call(status, headers.into_headers()?)
+    }
+
+    /// Starts a response with `status` and `content_type`, and returns `body` as the
+    /// body to give back to the server: a whole response in one line.
+    ///
+    /// ```
+    /// use gateway_spec::testing::TestClient;
+    /// use gateway_spec::{AppError, Body, Environ, StartResponse};
+    /// use http::StatusCode;
+    ///
+    /// let app = |_: Environ, start_response: StartResponse| -> Result<Body, AppError> {
+    ///     Ok(start_response.reply(StatusCode::OK, "text/csv", "a,b\n1,2\n")?)
+    /// };
+    /// let response = TestClient::new(app).get("/report.csv").send();
+    /// assert_eq!(response.headers["content-type"], "text/csv");
+    /// assert_eq!(response.headers["content-length"], "8");
+    /// ```
+    pub fn reply(
+        &self,
+        status: StatusCode,
+        content_type: &str,
+        body: impl Into<Body>,
+    ) -> Result<Body, StartResponseError> {
+        self.respond(status, [(CONTENT_TYPE, content_type)])?;
+        Ok(body.into())
+    }
+
+    /// A `text/plain; charset=utf-8` response: [`StartResponse::reply`] for text.
+    ///
+    /// ```
+    /// use gateway_spec::testing::TestClient;
+    /// use gateway_spec::{AppError, Body, Environ, StartResponse};
+    /// use http::StatusCode;
+    ///
+    /// let app = |_: Environ, start_response: StartResponse| -> Result<Body, AppError> {
+    ///     Ok(start_response.text(StatusCode::NOT_FOUND, "Not Found")?)
+    /// };
+    /// assert_eq!(TestClient::new(app).get("/x").send().status, StatusCode::NOT_FOUND);
+    /// ```
+    pub fn text(
+        &self,
+        status: StatusCode,
+        body: impl Into<Body>,
+    ) -> Result<Body, StartResponseError> {
+        self.reply(status, "text/plain; charset=utf-8", body)
+    }
+
+    /// A `text/html; charset=utf-8` response.
+    ///
+    /// ```
+    /// use gateway_spec::testing::TestClient;
+    /// use gateway_spec::{AppError, Body, Environ, StartResponse};
+    /// use http::StatusCode;
+    ///
+    /// let app = |_: Environ, start_response: StartResponse| -> Result<Body, AppError> {
+    ///     Ok(start_response.html(StatusCode::OK, "<h1>Hi</h1>")?)
+    /// };
+    /// let response = TestClient::new(app).get("/").send();
+    /// assert_eq!(response.headers["content-type"], "text/html; charset=utf-8");
+    /// ```
+    pub fn html(
+        &self,
+        status: StatusCode,
+        body: impl Into<Body>,
+    ) -> Result<Body, StartResponseError> {
+        self.reply(status, "text/html; charset=utf-8", body)
+    }
+
+    /// An `application/json` response of already serialised JSON (this crate has no
+    /// serialiser; pass `serde_json::to_vec(&value)?` or a literal).
+    ///
+    /// ```
+    /// use gateway_spec::testing::TestClient;
+    /// use gateway_spec::{AppError, Body, Environ, StartResponse};
+    /// use http::StatusCode;
+    ///
+    /// let app = |_: Environ, start_response: StartResponse| -> Result<Body, AppError> {
+    ///     Ok(start_response.json(StatusCode::OK, r#"{"ok":true}"#)?)
+    /// };
+    /// let response = TestClient::new(app).get("/status").send();
+    /// assert_eq!(response.headers["content-type"], "application/json");
+    /// assert_eq!(response.body, r#"{"ok":true}"#);
+    /// ```
+    pub fn json(
+        &self,
+        status: StatusCode,
+        body: impl Into<Body>,
+    ) -> Result<Body, StartResponseError> {
+        self.reply(status, "application/json", body)
+    }
+
+    /// A redirect (`status` is usually 301, 302, 303, 307 or 308) to `location`,
+    /// with a short text body naming it.
+    ///
+    /// ```
+    /// use gateway_spec::testing::TestClient;
+    /// use gateway_spec::{AppError, Body, Environ, StartResponse};
+    /// use http::StatusCode;
+    ///
+    /// let app = |_: Environ, start_response: StartResponse| -> Result<Body, AppError> {
+    ///     Ok(start_response.redirect(StatusCode::SEE_OTHER, "/done")?)
+    /// };
+    /// let response = TestClient::new(app).post("/form").send();
+    /// assert_eq!(response.status, StatusCode::SEE_OTHER);
+    /// assert_eq!(response.headers["location"], "/done");
+    /// ```
+    pub fn redirect(&self, status: StatusCode, location: &str) -> Result<Body, StartResponseError> {
+        self.respond(
+            status,
+            [
+                (CONTENT_TYPE, "text/plain; charset=utf-8"),
+                (LOCATION, location),
+            ],
+        )?;
+        Ok(Body::from(format!("See {location}\n")))
+    }
+
     /// Calls the responder with a complete head; the form middleware uses to pass a
     /// call through.
     pub fn start(
@@ -221,7 +374,7 @@ impl fmt::Debug for StartResponse {
 }
 
 /// The legacy write handle (PEP 3333's `write`): body bytes sent at once, for apps
-/// ported from push-style APIs. New apps return a [`Body`](crate::Body) instead.
+/// ported from push-style APIs. New apps return a [`Body`] instead.
 #[derive(Clone)]
 pub struct WriteHandle {
     responder: Arc<dyn StartResponseSink>,
