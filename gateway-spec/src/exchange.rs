@@ -32,6 +32,17 @@ pub trait Output: Send + 'static {
     /// Ends a body that was complete: the final chunk of a chunked body, a flush.
     /// Not called when the response is aborted (FAIL-4).
     fn finish(&mut self, framing: Framing) -> io::Result<()>;
+    /// Whether bytes handed over wait for the client because the socket would block.
+    /// A pausable exchange ([`start`]) then returns [`Progress::Paused`] instead of
+    /// pulling the next chunk. Outputs that always write through keep the default.
+    fn is_backed_up(&self) -> bool {
+        false
+    }
+    /// Writes whatever waits for the client, waiting as long as it takes: what the
+    /// legacy write handle and [`run`] do where they cannot pause.
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// What went wrong in an exchange.
@@ -139,6 +150,81 @@ impl Outcome {
 /// assert!(outcome.complete && !outcome.must_close);
 /// ```
 pub fn run<O: Output>(app: &dyn App, environ: Environ, output: O) -> (O, Outcome) {
+    match begin(app, environ, output, false) {
+        Progress::Done(mut output, outcome) => {
+            // What the last writes left for the client goes out before the end.
+            let flushed = output.flush();
+            (output, flushed_outcome(outcome, flushed))
+        }
+        Progress::Paused(_) => unreachable!("an exchange that may not pause never pauses"),
+    }
+}
+
+/// Where a pausable exchange stands.
+pub enum Progress<O> {
+    /// The exchange is over. The output may still hold bytes for the client
+    /// ([`Output::is_backed_up`]): the server writes them before the next response.
+    Done(O, Outcome),
+    /// The output is backed up: the server waits until the client takes the bytes,
+    /// without a thread if it likes, then calls [`Paused::resume`].
+    Paused(Paused<O>),
+}
+
+/// An exchange between two body chunks, waiting for a slow client: the body to pull
+/// from and the output with its unsent bytes. Any thread may resume it. Dropping it
+/// abandons the response; the body is closed then (BODY-3).
+pub struct Paused<O> {
+    state: Arc<Mutex<State<O>>>,
+    body: Body,
+}
+
+impl<O> fmt::Debug for Paused<O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Paused").finish_non_exhaustive()
+    }
+}
+
+impl<O: Output> Paused<O> {
+    /// Lends the output, to write what waits in it.
+    pub fn with_output<R>(&self, f: impl FnOnce(&mut O) -> R) -> R {
+        let mut state = lock(&self.state);
+        f(state
+            .output
+            .as_mut()
+            .expect("a paused exchange keeps its output"))
+    }
+
+    /// Pulls the next chunks and sends them, until the output is backed up again or
+    /// the body ends.
+    pub fn resume(self) -> Progress<O> {
+        let Paused { state, body } = self;
+        match stream_body(&state, body, true) {
+            Streamed::Paused(body) => Progress::Paused(Paused { state, body }),
+            Streamed::Ended(failure) => end(&state, failure),
+        }
+    }
+
+    /// Abandons the response because the client cannot take it (it went away, or
+    /// takes it too slowly): closes the body (BODY-3) and ends the exchange as
+    /// aborted, the connection to be closed (FAIL-4).
+    pub fn abort(self, error: io::Error) -> (O, Outcome) {
+        let Paused { state, body } = self;
+        // A panic in close changes nothing now: the response is lost either way.
+        let _ = catch_unwind(AssertUnwindSafe(move || body.close()));
+        let failure = lock(&state).client_gone(error);
+        finished(&state, Some(failure))
+    }
+}
+
+/// Like [`run`], but the exchange pauses between two body chunks whenever the
+/// output is backed up, instead of waiting for the client: a server can then serve
+/// other clients on the thread and resume the response later. Only the legacy write
+/// handle still waits for the client, inside `App::call`.
+pub fn start<O: Output>(app: &dyn App, environ: Environ, output: O) -> Progress<O> {
+    begin(app, environ, output, true)
+}
+
+fn begin<O: Output>(app: &dyn App, environ: Environ, output: O, pausable: bool) -> Progress<O> {
     let state = Arc::new(Mutex::new(State::new(
         environ.method.clone(),
         environ.version,
@@ -149,11 +235,27 @@ pub fn run<O: Output>(app: &dyn App, environ: Environ, output: O) -> (O, Outcome
     let called = catch_unwind(AssertUnwindSafe(|| app.call(environ, start_response)));
     lock(&state).returned = true;
     let failure = match called {
-        Ok(Ok(body)) => stream_body(&state, body),
+        Ok(Ok(body)) => {
+            lock(&state).body_len = body.len();
+            match stream_body(&state, body, pausable) {
+                Streamed::Paused(body) => return Progress::Paused(Paused { state, body }),
+                Streamed::Ended(failure) => failure,
+            }
+        }
         Ok(Err(e)) => Some(Failure::AppError(e.to_string())),
         Err(panic) => Some(Failure::Panic(panic_message(&*panic))),
     };
-    let mut state = lock(&state);
+    end(&state, failure)
+}
+
+fn end<O: Output>(state: &Mutex<State<O>>, failure: Option<Failure>) -> Progress<O> {
+    let (output, outcome) = finished(state, failure);
+    Progress::Done(output, outcome)
+}
+
+/// Finishes the response after the body ended (or failed) and hands the output back.
+fn finished<O: Output>(state: &Mutex<State<O>>, failure: Option<Failure>) -> (O, Outcome) {
+    let mut state = lock(state);
     let outcome = state.finish(failure);
     let output = state
         .output
@@ -162,11 +264,42 @@ pub fn run<O: Output>(app: &dyn App, environ: Environ, output: O) -> (O, Outcome
     (output, outcome)
 }
 
-/// Iterates the body and sends its chunks; closes it before returning, on every
-/// path, so that close runs before the response ends (BODY-3).
-fn stream_body<O: Output>(state: &Mutex<State<O>>, mut body: Body) -> Option<Failure> {
-    lock(state).body_len = body.len();
+/// The outcome once the output's last bytes were written, or failed to be: a
+/// client gone before the end of the response saw it incomplete.
+pub fn flushed_outcome(mut outcome: Outcome, flushed: io::Result<()>) -> Outcome {
+    if let Err(e) = flushed {
+        outcome.complete = false;
+        outcome.must_close = true;
+        if outcome.failure.is_none() {
+            outcome.failure = Some(Failure::ClientGone(e.to_string()));
+        }
+    }
+    outcome
+}
+
+/// How a stretch of body streaming ended.
+enum Streamed {
+    /// The body ended or failed, and was closed.
+    Ended(Option<Failure>),
+    /// The output is backed up; the body waits to be pulled again.
+    Paused(Body),
+}
+
+/// Iterates the body and sends its chunks; closes it before the body's end is
+/// reported, on every path, so that close runs before the response ends (BODY-3).
+/// When `pausable`, it stops before pulling a chunk while the output is backed up;
+/// otherwise it waits for the output then.
+fn stream_body<O: Output>(state: &Mutex<State<O>>, mut body: Body, pausable: bool) -> Streamed {
     let failure = loop {
+        let backed_up = lock(state).output.as_ref().is_some_and(O::is_backed_up);
+        if backed_up {
+            if pausable {
+                return Streamed::Paused(body);
+            }
+            if let Err(failure) = lock(state).flush() {
+                break Some(failure);
+            }
+        }
         let chunk = match catch_unwind(AssertUnwindSafe(|| body.next_chunk())) {
             Err(panic) => break Some(Failure::Panic(panic_message(&*panic))),
             Ok(None) => break None,
@@ -183,11 +316,11 @@ fn stream_body<O: Output>(state: &Mutex<State<O>>, mut body: Body) -> Option<Fai
         }
     };
     let closed = catch_unwind(AssertUnwindSafe(move || body.close()));
-    match (failure, closed) {
+    Streamed::Ended(match (failure, closed) {
         (Some(failure), _) => Some(failure),
         (None, Err(panic)) => Some(Failure::Panic(panic_message(&*panic))),
         (None, Ok(())) => None,
-    }
+    })
 }
 
 /// Whether the body iteration should go on.
@@ -287,6 +420,11 @@ impl<O: Output> State<O> {
             Framing::Length(n) if self.sent >= n => Ok(Flow::Stop),
             _ => Ok(Flow::Continue),
         }
+    }
+
+    /// Waits until the output wrote what it holds back.
+    fn flush(&mut self) -> Result<(), Failure> {
+        self.output()?.flush().map_err(|e| self.client_gone(e))
     }
 
     fn client_gone(&mut self, error: io::Error) -> Failure {
@@ -416,8 +554,11 @@ impl<O: Output> StartResponseSink for Mutex<State<O>> {
             Some(Framing::Length(n)) => Some(n - state.sent),
             _ => None,
         };
+        // The legacy write handle cannot pause: it waits for the client (SPEC
+        // WRITE rules), holding the app's thread.
         state
             .send(data)
+            .and_then(|_| state.flush())
             .map_err(|failure| io::Error::other(failure.to_string()))?;
         // The framing may have been chosen by this very write.
         let room = room.or(match state.framing {
