@@ -99,7 +99,9 @@ fn content_type_comes_from_the_file_name() {
 fn the_body_is_the_file_fast_path() {
     let tree = Tree::new();
     let files = Files::new(tree.public()).unwrap();
-    let seen: Arc<Mutex<Vec<(bool, Option<u64>)>>> = Arc::default();
+    // For each response: whether the body was a file body, and its length.
+    type Seen = Arc<Mutex<Vec<(bool, Option<u64>)>>>;
+    let seen: Seen = Arc::default();
     let record = Arc::clone(&seen);
     let app = move |environ: Environ, start_response: StartResponse| -> Result<Body, AppError> {
         let body = files.call(environ, start_response)?;
