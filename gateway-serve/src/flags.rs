@@ -97,6 +97,31 @@ pub struct ServerArgs {
           default_value_t = TimeSpan(DEFAULTS.write_timeout))]
     pub write_timeout: TimeSpan,
 
+    /// Request body bytes buffered before a worker takes the request: a body up to
+    /// this size costs no worker while it arrives; a larger one streams. 0 buffers
+    /// nothing.
+    #[arg(long, env = "GATEWAY_BODY_BUFFER_SIZE", value_parser = parse_size,
+          default_value_t = ByteSize(DEFAULTS.body_buffer_bytes))]
+    pub body_buffer_size: ByteSize,
+
+    /// Slowest request body, in bytes per second once the grace has passed
+    /// (slower: 408 and a close). 0 turns the check off.
+    #[arg(long, env = "GATEWAY_MIN_BODY_RATE", value_parser = parse_size,
+          default_value_t = ByteSize(DEFAULTS.min_body_rate))]
+    pub min_body_rate: ByteSize,
+
+    /// Slowest a client may read a response, in bytes per second once the grace
+    /// has passed (slower: the response is cut). 0 turns the check off.
+    #[arg(long, env = "GATEWAY_MIN_RESPONSE_RATE", value_parser = parse_size,
+          default_value_t = ByteSize(DEFAULTS.min_response_rate))]
+    pub min_response_rate: ByteSize,
+
+    /// How long a body or a response may be slower than its minimum rate before
+    /// the rate is enforced.
+    #[arg(long, env = "GATEWAY_MIN_RATE_GRACE", value_parser = parse_duration,
+          default_value_t = TimeSpan(DEFAULTS.min_rate_grace))]
+    pub min_rate_grace: TimeSpan,
+
     /// On SIGTERM or Ctrl-C, how long in-flight requests may still run.
     #[arg(long, env = "GATEWAY_GRACEFUL_TIMEOUT", value_parser = parse_duration,
           default_value_t = TimeSpan(DEFAULTS.graceful_timeout))]
@@ -164,6 +189,10 @@ impl ServerArgs {
             keep_alive_timeout: self.keep_alive.0,
             body_read_timeout: self.body_timeout.0,
             write_timeout: self.write_timeout.0,
+            body_buffer_bytes: self.body_buffer_size.0,
+            min_body_rate: self.min_body_rate.0,
+            min_response_rate: self.min_response_rate.0,
+            min_rate_grace: self.min_rate_grace.0,
             graceful_timeout: self.graceful_timeout.0,
             server_header: !self.no_server_header,
             server_name: DEFAULTS.server_name.clone(),
@@ -263,6 +292,10 @@ mod tests {
             "--max-drain-size",
             "--keep-alive",
             "--graceful-timeout",
+            "--body-buffer-size",
+            "--min-body-rate",
+            "--min-response-rate",
+            "--min-rate-grace",
         ] {
             assert!(
                 Cli::try_parse_from(["gateway-serve", flag, "0"]).is_ok(),
@@ -325,7 +358,7 @@ mod tests {
         fn(&Config) -> Limit,
     );
 
-    fn rows() -> [Row; 10] {
+    fn rows() -> [Row; 14] {
         [
             (
                 "request line",
@@ -383,6 +416,30 @@ mod tests {
                 "max-drain-size",
                 "GATEWAY_MAX_DRAIN_SIZE",
                 |c| Limit::Bytes(c.drain_bytes),
+            ),
+            (
+                "request body buffered before a worker takes it",
+                "body-buffer-size",
+                "GATEWAY_BODY_BUFFER_SIZE",
+                |c| Limit::Bytes(c.body_buffer_bytes),
+            ),
+            (
+                "minimum request body rate (bytes/s)",
+                "min-body-rate",
+                "GATEWAY_MIN_BODY_RATE",
+                |c| Limit::Bytes(c.min_body_rate),
+            ),
+            (
+                "minimum response rate (bytes/s)",
+                "min-response-rate",
+                "GATEWAY_MIN_RESPONSE_RATE",
+                |c| Limit::Bytes(c.min_response_rate),
+            ),
+            (
+                "grace before a minimum rate applies",
+                "min-rate-grace",
+                "GATEWAY_MIN_RATE_GRACE",
+                |c| Limit::Time(c.min_rate_grace),
             ),
         ]
     }

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use crate::connection::Connection;
 use crate::connection_table::Waiting;
-use crate::dispatch::Shared;
 use crate::poller::LISTENER;
+use crate::shared::Shared;
 
 /// How long accepting pauses after the process ran out of file descriptors.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
@@ -103,6 +103,7 @@ fn adopt(shared: &Shared, stream: TcpStream, peer: SocketAddr) -> io::Result<()>
             conn,
             head_started: None,
             idle_since: Instant::now(),
+            arriving: None,
         },
     );
     // A request sent with the handshake raises the event at once.

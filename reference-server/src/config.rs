@@ -48,6 +48,25 @@ pub struct Config {
     pub keep_alive_timeout: Duration,
     /// Time a body read may wait for progress (default 30 s).
     pub body_read_timeout: Duration,
+    /// Request body bytes the connection table buffers before a worker is spent
+    /// on the request (default 1 MiB, twice waitress's 512 KiB in-memory buffer,
+    /// so that uploads up to a megabyte never hold a worker while they arrive): a
+    /// body of a known length up to this size reaches the app complete; a larger
+    /// one streams from the socket as the app reads (an app may answer without
+    /// reading it); a chunked body is handed over when complete or when this much
+    /// of it is buffered.
+    pub body_buffer_bytes: u64,
+    /// The slowest a request body may arrive, in bytes per second averaged since
+    /// its head was complete, once [`Config::min_rate_grace`] has passed (default
+    /// 240, Kestrel's); a slower body gets 408 and a close. 0 turns the check off.
+    pub min_body_rate: u64,
+    /// The slowest a client may take a response, in bytes per second averaged
+    /// since the socket first made the response wait, once the grace has passed
+    /// (default 240); a slower response is cut and logged. 0 turns it off.
+    pub min_response_rate: u64,
+    /// How long a body or a response may be slower than its minimum rate before
+    /// the rate is enforced (default 5 s).
+    pub min_rate_grace: Duration,
     /// Time a response write may wait for progress (default 30 s).
     pub write_timeout: Duration,
     /// On graceful shutdown, how long in-flight requests may take (default 30 s).
@@ -86,6 +105,10 @@ impl Default for Config {
             head_timeout: Duration::from_secs(30),
             keep_alive_timeout: Duration::from_secs(75),
             body_read_timeout: Duration::from_secs(30),
+            body_buffer_bytes: 1 << 20,
+            min_body_rate: 240,
+            min_response_rate: 240,
+            min_rate_grace: Duration::from_secs(5),
             write_timeout: Duration::from_secs(30),
             graceful_timeout: Duration::from_secs(30),
             server_header: true,

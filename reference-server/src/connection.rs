@@ -1,6 +1,6 @@
 //! One client connection as it moves between the table of connections and the
 //! workers: the socket, the bytes received but not yet used, what is known of it.
-//! It does not parse or decide anything; `readiness` and the worker do.
+//! It does not parse or decide anything; `connection_state` and the worker do.
 
 use std::io::{self, Read};
 use std::net::{SocketAddr, TcpStream};
@@ -23,6 +23,9 @@ pub(crate) struct Connection {
     /// The client closed its sending side: once what it sent is answered, the
     /// connection ends.
     pub(crate) peer_closed: bool,
+    /// The poller also reports when the socket becomes writable (a response was
+    /// parked on it once).
+    pub(crate) watching_writable: bool,
 }
 
 /// What a non-blocking read found.
@@ -47,6 +50,7 @@ impl Connection {
             buf: Vec::new(),
             out: Vec::new(),
             peer_closed: false,
+            watching_writable: false,
         }
     }
 

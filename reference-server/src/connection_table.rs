@@ -1,20 +1,52 @@
-//! Every open connection by token and where it stands (waiting for a head, taken by a
-//! worker, lingering); an event for a taken connection is remembered, so no edge is lost.
+//! Every open connection by token and where it stands (waiting for a head or a body,
+//! taken by a worker, its response parked for a slow reader, lingering); an event for a
+//! taken connection is remembered, so no edge is lost.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use crate::body_arrival::Arriving;
 use crate::config::Config;
 use crate::connection::Connection;
+use crate::data_rate::MinRate;
+use crate::response_in_flight::Parked;
 
-/// A connection waiting for (the rest of) a request head, or idle between requests.
+/// A connection waiting for (the rest of) a request head or body, or idle between
+/// requests.
 #[derive(Debug)]
 pub(crate) struct Waiting {
     pub(crate) conn: Connection,
     /// When the first byte of the current head arrived.
     pub(crate) head_started: Option<Instant>,
     pub(crate) idle_since: Instant,
+    /// The head is complete and its body is being buffered (boxed: only slow
+    /// bodies wait here, and a head is large).
+    pub(crate) arriving: Option<Box<Arriving>>,
+}
+
+impl Waiting {
+    /// A connection between requests, with what it already buffered of the next.
+    pub(crate) fn idle(conn: Connection) -> Self {
+        let now = Instant::now();
+        Self {
+            head_started: (!conn.buf.is_empty()).then_some(now),
+            idle_since: now,
+            arriving: None,
+            conn,
+        }
+    }
+}
+
+/// A connection whose time is up, as the timers found it.
+#[derive(Debug)]
+pub(crate) enum Expired {
+    /// Head deadline, keep-alive idle or linger over: closed without a word.
+    Quiet(Connection),
+    /// Its request body arrived slower than the minimum rate: 408, then a close.
+    BodyTooSlow(Connection),
+    /// Its client takes the response slower than the minimum rate: cut.
+    ResponseTooSlow(Box<Parked>),
 }
 
 /// A connection being closed: what the client still sends is read and dropped
@@ -31,12 +63,15 @@ pub(crate) struct Lingering {
 pub(crate) enum Taken {
     Waiting(Waiting),
     Lingering(Lingering),
+    Parked(Box<Parked>),
 }
 
 #[derive(Debug)]
 enum Slot {
     Waiting(Waiting),
     Lingering(Lingering),
+    /// A response waiting for its client to read; it counts as in flight.
+    Parked(Box<Parked>),
     /// A worker has it (reading its head, serving it, or it waits in the queue).
     /// `readable`: an event came for it meanwhile; the edge is spent, so the
     /// worker must read again before it puts the connection back.
@@ -85,12 +120,18 @@ impl ConnectionTable {
         self.lock().len()
     }
 
-    /// Connections a worker has now.
-    pub(crate) fn taken(&self) -> usize {
+    /// Connections with a request in flight: a worker has them, or their
+    /// response is parked.
+    pub(crate) fn busy(&self) -> usize {
         self.lock()
             .values()
-            .filter(|s| matches!(s, Slot::Taken { .. }))
+            .filter(|s| matches!(s, Slot::Taken { .. } | Slot::Parked(_)))
             .count()
+    }
+
+    /// Whether `token`'s response is parked (only a worker may resume it).
+    pub(crate) fn is_parked(&self, token: usize) -> bool {
+        matches!(self.lock().get(&token), Some(Slot::Parked(_)))
     }
 
     /// A new connection, to be registered with the poller next.
@@ -107,6 +148,7 @@ impl ConnectionTable {
         match std::mem::replace(slot, Slot::Taken { readable: false }) {
             Slot::Waiting(w) => Some(Taken::Waiting(w)),
             Slot::Lingering(l) => Some(Taken::Lingering(l)),
+            Slot::Parked(p) => Some(Taken::Parked(p)),
             Slot::Taken { .. } => {
                 *slot = Slot::Taken { readable: true };
                 None
@@ -125,6 +167,7 @@ impl ConnectionTable {
         let slot = match taken {
             Taken::Waiting(w) => Slot::Waiting(w),
             Taken::Lingering(l) => Slot::Lingering(l),
+            Taken::Parked(p) => Slot::Parked(p),
         };
         slots.insert(token, slot);
         None
@@ -136,19 +179,50 @@ impl ConnectionTable {
     }
 
     /// Removes and returns the connections whose time is up: a head that took
-    /// longer than the head timeout, an idle keep-alive connection past its
-    /// timeout, a lingering one past its deadline.
-    pub(crate) fn remove_expired(&self, now: Instant, config: &Config) -> Vec<Connection> {
-        let expired = |slot: &Slot| match slot {
-            Slot::Waiting(Waiting {
-                head_started: Some(started),
-                ..
-            }) => now.duration_since(*started) >= config.head_timeout,
-            Slot::Waiting(w) => now.duration_since(w.idle_since) >= config.keep_alive_timeout,
-            Slot::Lingering(l) => now >= l.until,
-            Slot::Taken { .. } => false,
-        };
-        self.remove_where(expired)
+    /// longer than the head timeout, a body or a response slower than its minimum
+    /// rate (or, with rates off, inactive past its timeout), an idle keep-alive
+    /// connection past its timeout, a lingering one past its deadline.
+    pub(crate) fn remove_expired(&self, now: Instant, config: &Config) -> Vec<Expired> {
+        let body_rate = MinRate::new(config.min_body_rate, config.min_rate_grace);
+        let response_rate = MinRate::new(config.min_response_rate, config.min_rate_grace);
+        let mut slots = self.lock();
+        let doomed: Vec<usize> = slots
+            .iter()
+            .filter(|(_, slot)| match slot {
+                Slot::Waiting(Waiting {
+                    arriving: Some(a),
+                    conn,
+                    ..
+                }) => {
+                    body_rate.missed(a.since, a.body_bytes(conn.buf.len()), now)
+                        || now.duration_since(a.last_bytes) >= config.body_read_timeout
+                }
+                Slot::Waiting(Waiting {
+                    head_started: Some(started),
+                    ..
+                }) => now.duration_since(*started) >= config.head_timeout,
+                Slot::Waiting(w) => now.duration_since(w.idle_since) >= config.keep_alive_timeout,
+                Slot::Lingering(l) => now >= l.until,
+                Slot::Parked(p) => p.too_slow(&response_rate, config.write_timeout, now),
+                Slot::Taken { .. } => false,
+            })
+            .map(|(token, _)| *token)
+            .collect();
+        doomed
+            .into_iter()
+            .filter_map(|token| match slots.remove(&token)? {
+                Slot::Waiting(Waiting {
+                    conn,
+                    arriving: Some(_),
+                    ..
+                }) => Some(Expired::BodyTooSlow(conn)),
+                Slot::Waiting(Waiting { conn, .. }) | Slot::Lingering(Lingering { conn, .. }) => {
+                    Some(Expired::Quiet(conn))
+                }
+                Slot::Parked(parked) => Some(Expired::ResponseTooSlow(parked)),
+                Slot::Taken { .. } => None,
+            })
+            .collect()
     }
 
     /// Removes and returns every connection waiting for a request (a stop).
@@ -156,9 +230,10 @@ impl ConnectionTable {
         self.remove_where(|slot| matches!(slot, Slot::Waiting(_)))
     }
 
-    /// Removes and returns every connection no worker has (a stop).
-    pub(crate) fn remove_untaken(&self) -> Vec<Connection> {
-        self.remove_where(|slot| !matches!(slot, Slot::Taken { .. }))
+    /// Removes and returns every connection with no request in flight (a stop):
+    /// parked responses go on until they end or their client is too slow.
+    pub(crate) fn remove_idle(&self) -> Vec<Connection> {
+        self.remove_where(|slot| matches!(slot, Slot::Waiting(_) | Slot::Lingering(_)))
     }
 
     fn remove_where(&self, mut doomed: impl FnMut(&Slot) -> bool) -> Vec<Connection> {
@@ -202,6 +277,7 @@ mod tests {
                 conn,
                 head_started: None,
                 idle_since,
+                arriving: None,
             },
         );
         let taken = table.take(token).expect("waiting");
@@ -213,9 +289,9 @@ mod tests {
         let (table, taken, _listener) = table_with_taken(7);
         assert!(table.take(7).is_none(), "another worker has it");
         let again = table.put_back(7, taken).expect("an event came meanwhile");
-        assert_eq!(table.taken(), 1);
+        assert_eq!(table.busy(), 1);
         assert!(table.put_back(7, again).is_none(), "no event since");
-        assert_eq!(table.taken(), 0);
+        assert_eq!(table.busy(), 0);
         assert!(table.take(7).is_some());
     }
 
@@ -227,7 +303,7 @@ mod tests {
             ..Config::default()
         };
         assert!(table.remove_expired(Instant::now(), &config).is_empty());
-        assert!(table.remove_untaken().is_empty());
+        assert!(table.remove_idle().is_empty());
         assert_eq!(table.len(), 1);
     }
 }

@@ -48,24 +48,27 @@
 //! # Ok::<(), reference_server::ServeError>(())
 //! ```
 
-mod accept;
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 compile_error!("reference-server waits on epoll: it builds on Linux (and Android) only");
 
+mod accept;
 pub mod access_log;
+mod body_arrival;
 mod build_environ;
 pub mod config;
 mod connection;
+mod connection_state;
 mod connection_table;
+mod data_rate;
 mod date;
-mod dispatch;
 pub mod http1;
 mod poll_turns;
 mod poller;
-mod readiness;
 mod request_body;
+mod response_in_flight;
 mod response_writer;
 mod server;
+mod shared;
 mod socket_wait;
 mod supervisor;
 mod worker;

@@ -66,6 +66,20 @@ impl Poller {
         )?)
     }
 
+    /// Adds writability to a connection's events, for a response parked on it. The
+    /// kernel reports at once if the socket is writable already, so no edge between
+    /// the full socket and this call is lost. It stays on: with edge triggering, a
+    /// writable socket raises an event only after a write found it full.
+    pub(crate) fn watch_writable(&self, source: impl AsFd, token: u64) -> io::Result<()> {
+        let flags = EventFlags::IN | EventFlags::OUT | EventFlags::RDHUP | EventFlags::ET;
+        Ok(epoll::modify(
+            &self.epoll,
+            source,
+            EventData::new_u64(token),
+            flags,
+        )?)
+    }
+
     /// Arms `source` again for one event; one is raised at once if it is ready now.
     pub(crate) fn rearm(&self, source: impl AsFd, token: u64) -> io::Result<()> {
         Ok(epoll::modify(

@@ -5,11 +5,13 @@
 use std::io::{self, Read};
 use std::net::TcpStream;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use gateway_spec::client_error::{BodyError, ClientFault};
 
-use crate::http1::{BodyFraming, ChunkedDecoder, ChunkedLimits};
+use crate::config::Config;
+use crate::data_rate::MinRate;
+use crate::http1::{BodyFraming, ChunkedDecoder, ChunkedLimits, RequestHead};
 use crate::socket_wait;
 
 const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
@@ -23,6 +25,29 @@ enum Remaining {
     Chunked(ChunkedDecoder),
     /// The body is over; what follows in the buffer is the next request.
     Done,
+}
+
+/// What bounds the reading of a body: its size, its chunk lines, how long one read
+/// may wait, and how slowly it may arrive.
+#[derive(Debug, Clone)]
+pub(crate) struct BodyLimits {
+    pub(crate) max_body: u64,
+    pub(crate) chunked: ChunkedLimits,
+    /// How long a read may wait for the client (the inactivity timeout).
+    pub(crate) read_timeout: Duration,
+    /// The minimum rate since the head was complete (LIMIT-15).
+    pub(crate) min_rate: MinRate,
+}
+
+impl BodyLimits {
+    pub(crate) fn of(config: &Config) -> Self {
+        Self {
+            max_body: config.max_body_bytes,
+            chunked: config.chunked_limits.clone(),
+            read_timeout: config.body_read_timeout,
+            min_rate: MinRate::new(config.min_body_rate, config.min_rate_grace),
+        }
+    }
 }
 
 /// The body's reading state, shared by the app's `Input` and the worker.
@@ -39,9 +64,12 @@ pub(crate) struct BodyState {
     /// can no longer be sent (CONN rules).
     pub(crate) response_started: bool,
     read_total: u64,
-    max_body: u64,
-    /// How long a read may wait for the client.
-    read_timeout: Duration,
+    /// Bytes received after the head (body framing included), for the rate.
+    received: u64,
+    /// When the body began to be due: the head was complete, or `100 Continue`
+    /// went out.
+    since: Instant,
+    limits: BodyLimits,
     /// The first error stays: a body that failed once never ends cleanly.
     failed: Option<Failed>,
 }
@@ -65,31 +93,72 @@ impl Failed {
 }
 
 impl BodyState {
+    /// The body of `head`, whose bytes start at `buf[head_len..]` (what arrived
+    /// already); `since` is when the head was complete.
     pub(crate) fn new(
         stream: Arc<TcpStream>,
-        (buf, pos): (Vec<u8>, usize),
-        framing: BodyFraming,
-        expect_continue: bool,
-        limits: (u64, ChunkedLimits),
-        read_timeout: Duration,
+        buf: Vec<u8>,
+        head_len: usize,
+        head: &RequestHead,
+        limits: BodyLimits,
+        since: Instant,
     ) -> Self {
-        let remaining = match framing {
+        let remaining = match head.framing {
             BodyFraming::None | BodyFraming::Length(0) => Remaining::Done,
             BodyFraming::Length(n) => Remaining::Length(n),
-            BodyFraming::Chunked => Remaining::Chunked(ChunkedDecoder::new(limits.1)),
+            BodyFraming::Chunked => Remaining::Chunked(ChunkedDecoder::new(limits.chunked.clone())),
         };
-        let continue_pending = expect_continue && !matches!(remaining, Remaining::Done);
+        let continue_pending = head.expect_continue && !matches!(remaining, Remaining::Done);
         Self {
             stream,
+            received: (buf.len() - head_len) as u64,
             buf,
-            pos,
+            pos: head_len,
             remaining,
             continue_pending,
             response_started: false,
             read_total: 0,
-            max_body: limits.0,
-            read_timeout,
+            since,
+            limits,
             failed: None,
+        }
+    }
+
+    /// How long the next read may wait: the inactivity timeout, or less when the
+    /// minimum rate would be missed sooner (then `true`).
+    fn read_wait(&self) -> (Duration, bool) {
+        let inactivity = self.limits.read_timeout;
+        match self.limits.min_rate.deadline(self.since, self.received) {
+            Some(deadline) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left < inactivity {
+                    (left, true)
+                } else {
+                    (inactivity, false)
+                }
+            }
+            None => (inactivity, false),
+        }
+    }
+
+    /// Reads from the socket into `out`, within the read's time budget.
+    fn read_socket(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let (wait, rate_bound) = self.read_wait();
+        match socket_wait::read(&self.stream, out, wait) {
+            Ok(n) => {
+                self.received += n as u64;
+                Ok(n)
+            }
+            Err(e) if rate_bound && e.kind() == io::ErrorKind::TimedOut => {
+                let rate = self.limits.min_rate.bytes_per_sec();
+                Err(self.fail(
+                    ClientFault::TooSlow,
+                    format!(
+                        "the request body arrived slower than the minimum rate of {rate} bytes/s"
+                    ),
+                ))
+            }
+            Err(e) => Err(e),
         }
     }
 
@@ -181,8 +250,8 @@ impl BodyState {
     /// Adds `n` body bytes to the total; past the limit, the body fails.
     fn count(&mut self, n: usize) -> io::Result<()> {
         self.read_total += n as u64;
-        if self.read_total > self.max_body {
-            let limit = self.max_body;
+        if self.read_total > self.limits.max_body {
+            let limit = self.limits.max_body;
             return Err(self.fail(
                 ClientFault::TooLarge,
                 format!("the request body exceeds the server's limit of {limit} bytes"),
@@ -201,7 +270,9 @@ impl BodyState {
         if self.continue_pending {
             self.continue_pending = false;
             if !self.response_started {
-                socket_wait::write_all(&self.stream, CONTINUE, self.read_timeout)?;
+                socket_wait::write_all(&self.stream, CONTINUE, self.limits.read_timeout)?;
+                // The client sends its body only now: the rate counts from here.
+                self.since = Instant::now();
             }
         }
         let n = match self.remaining {
@@ -223,7 +294,7 @@ impl BodyState {
             n
         } else {
             // Straight from the socket into the app's buffer: no copy for big bodies.
-            match socket_wait::read(&self.stream, &mut out[..want], self.read_timeout) {
+            match self.read_socket(&mut out[..want]) {
                 Ok(0) => return Err(self.cut_short()),
                 Ok(n) => n,
                 Err(e) => return Err(self.socket_error(e)),
@@ -259,9 +330,9 @@ impl BodyState {
             };
             let done = decoder.is_done();
             let announced = self.read_total + step.data.len() as u64 + decoder.chunk_remaining();
-            if announced > self.max_body {
+            if announced > self.limits.max_body {
                 // Refused as soon as the chunk size says so, not after 1 GiB of reads.
-                let limit = self.max_body;
+                let limit = self.limits.max_body;
                 return Err(self.fail(
                     ClientFault::TooLarge,
                     format!("the request body exceeds the server's limit of {limit} bytes"),
@@ -288,7 +359,9 @@ impl BodyState {
         }
         let start = self.buf.len();
         self.buf.resize(start + 16 * 1024, 0);
-        let read = socket_wait::read(&self.stream, &mut self.buf[start..], self.read_timeout);
+        let mut room = std::mem::take(&mut self.buf);
+        let read = self.read_socket(&mut room[start..]);
+        self.buf = room;
         match read {
             Ok(0) => {
                 self.buf.truncate(start);
@@ -313,6 +386,9 @@ impl BodyState {
     }
 
     fn socket_error(&mut self, e: io::Error) -> io::Error {
+        if let Some(failed) = &self.failed {
+            return failed.to_io(); // the rate check classified it already
+        }
         match e.kind() {
             io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => self.fail(
                 ClientFault::TooSlow,

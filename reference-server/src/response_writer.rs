@@ -1,6 +1,7 @@
 //! The response on the wire: the status line and headers, then the body framed as
-//! the exchange chose (Content-Length, chunked, close-delimited). It decides no
-//! framing itself; `gateway_spec::exchange::run` does, by SPEC.md's FRAME rules.
+//! the exchange chose (Content-Length, chunked, close-delimited). Writes never wait:
+//! what the socket does not take stays here, and the exchange pauses. It decides no
+//! framing itself; `gateway_spec::exchange` does, by SPEC.md's FRAME rules.
 
 use std::io::{self, IoSlice, Write};
 use std::net::TcpStream;
@@ -14,10 +15,11 @@ use gateway_spec::ResponseHead;
 use http::{StatusCode, Version};
 
 use crate::config::SERVER_SOFTWARE;
+use crate::connection::Connection;
 use crate::date::with_http_date;
-use crate::dispatch::Shared;
 use crate::http1::{encode_response_head, DefaultHeaders};
 use crate::request_body::{lock, BodyState};
+use crate::shared::Shared;
 use crate::socket_wait;
 
 /// Chunks up to this size are copied next to their framing; larger ones go out
@@ -25,6 +27,7 @@ use crate::socket_wait;
 const COALESCE_LIMIT: usize = 1024;
 
 /// Writes one response to a connection.
+#[derive(Debug)]
 pub(crate) struct WireOutput {
     stream: Arc<TcpStream>,
     version: Version,
@@ -40,8 +43,13 @@ pub(crate) struct WireOutput {
     drain_bytes: u64,
     /// How long a write may make no progress.
     write_timeout: Duration,
-    /// Bytes not yet written: the head, until the first body bytes join it.
+    /// Bytes not yet written: the head until the first body bytes join it, or what
+    /// the socket did not take (at most one chunk and its framing).
     pending: Vec<u8>,
+    /// A write found the socket full, and `pending` holds what it left.
+    blocked: bool,
+    /// Bytes the socket took, head and framing included.
+    pub(crate) written: u64,
     /// Whether the body goes out chunked.
     chunked: bool,
     /// Whether the head announced `Connection: close`.
@@ -67,6 +75,8 @@ impl WireOutput {
             drain_bytes: shared.config.drain_bytes,
             write_timeout: shared.config.write_timeout,
             pending: buffer,
+            blocked: false,
+            written: 0,
             chunked: false,
             announced_close: false,
         }
@@ -78,12 +88,49 @@ impl WireOutput {
         std::mem::take(&mut self.pending)
     }
 
-    fn write_pending(&mut self) -> io::Result<()> {
-        if !self.pending.is_empty() {
-            socket_wait::write_all(&self.stream, &self.pending, self.write_timeout)?;
-            self.pending.clear();
+    /// Writes what is pending, then `extra`, as far as the socket takes them now
+    /// (one vectored write in the common case), and keeps the rest in `pending`.
+    fn write_now(&mut self, extra: [&[u8]; 2]) -> io::Result<()> {
+        let mut written = 0;
+        {
+            let mut slices = [
+                IoSlice::new(&self.pending),
+                IoSlice::new(extra[0]),
+                IoSlice::new(extra[1]),
+            ];
+            let mut left = &mut slices[..];
+            IoSlice::advance_slices(&mut left, 0);
+            while !left.is_empty() {
+                match (&*self.stream).write_vectored(left) {
+                    Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                    Ok(n) => {
+                        written += n;
+                        IoSlice::advance_slices(&mut left, n);
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
         }
+        self.written += written as u64;
+        // What the socket did not take is copied once, to wait here.
+        let from_pending = written.min(self.pending.len());
+        self.pending.drain(..from_pending);
+        written -= from_pending;
+        for part in extra {
+            let skip = written.min(part.len());
+            written -= skip;
+            self.pending.extend_from_slice(&part[skip..]);
+        }
+        self.blocked = !self.pending.is_empty();
         Ok(())
+    }
+
+    /// Writes what waits without waiting; true when nothing is left.
+    pub(crate) fn write_waiting(&mut self) -> io::Result<bool> {
+        self.write_now([b"", b""])?;
+        Ok(self.pending.is_empty())
     }
 }
 
@@ -122,6 +169,10 @@ impl Output for WireOutput {
     }
 
     fn send_body(&mut self, chunk: &[u8]) -> io::Result<()> {
+        if self.blocked {
+            // Only a caller that cannot pause sends on a backed-up output.
+            self.flush()?;
+        }
         let chunked = self.chunked;
         if chunked {
             // Into the buffer directly: no string per chunk.
@@ -132,26 +183,36 @@ impl Output for WireOutput {
             if chunked {
                 self.pending.extend_from_slice(b"\r\n");
             }
-            return self.write_pending();
+            return self.write_now([b"", b""]);
         }
         // A large chunk goes out with what precedes it (the head, the chunk size)
-        // and its CRLF in one vectored write, without copying it.
+        // and its CRLF in one vectored write, without copying it (unless the socket
+        // leaves part of it).
         let trailer: &[u8] = if chunked { b"\r\n" } else { b"" };
-        let mut slices = [
-            IoSlice::new(&self.pending),
-            IoSlice::new(chunk),
-            IoSlice::new(trailer),
-        ];
-        socket_wait::write_all_vectored(&self.stream, &mut slices, self.write_timeout)?;
-        self.pending.clear();
-        Ok(())
+        self.write_now([chunk, trailer])
     }
 
     fn finish(&mut self, framing: Framing) -> io::Result<()> {
         if framing == Framing::Chunked {
             self.pending.extend_from_slice(b"0\r\n\r\n");
         }
-        self.write_pending()
+        self.write_now([b"", b""])
+    }
+
+    fn is_backed_up(&self) -> bool {
+        self.blocked
+    }
+
+    /// Waits for the client to take what is pending (the legacy write handle,
+    /// which cannot pause): it holds the thread, within the write timeout.
+    fn flush(&mut self) -> io::Result<()> {
+        if !self.pending.is_empty() {
+            socket_wait::write_all(&self.stream, &self.pending, self.write_timeout)?;
+            self.written += self.pending.len() as u64;
+            self.pending.clear();
+        }
+        self.blocked = false;
+        Ok(())
     }
 }
 
@@ -165,6 +226,14 @@ fn encode_head(out: &mut Vec<u8>, version: Version, head: &ResponseHead, server:
         };
         encode_response_head(out, version, head, defaults);
     });
+}
+
+/// Answers a request the server will not serve with `status` and a short message,
+/// and shuts the write side. Best effort on the non-blocking socket: an error
+/// response is a few hundred bytes, which the socket buffer takes at once.
+pub(crate) fn refuse(conn: &Connection, status: StatusCode, message: &str) {
+    let _ = (&*conn.stream).write_all(&error_response(status, message));
+    let _ = conn.stream.shutdown(std::net::Shutdown::Write);
 }
 
 /// A complete short `text/plain` response that closes the connection: what every

@@ -15,9 +15,9 @@ use thiserror::Error;
 use crate::access_log::AccessLog;
 use crate::config::Config;
 use crate::connection_table::ConnectionTable;
-use crate::dispatch::{AcceptPause, Shared};
 use crate::poll_turns::PollTurns;
 use crate::poller::{Poller, LISTENER};
+use crate::shared::{AcceptPause, Shared};
 use crate::supervisor::{supervise, Stopped};
 use crate::worker::run_worker;
 
@@ -183,6 +183,7 @@ impl Server {
         poller.add(&self.listener, LISTENER)?;
         let (queue, queued) = crossbeam_channel::bounded(config.queue_depth);
         let (ready, ready_rest) = crossbeam_channel::unbounded();
+        let (resume, resumable) = crossbeam_channel::unbounded();
         let workers = config.workers;
         // One worker per core waits on the poller at a time: more only add
         // wake-ups; the others stand by for workers held up in an app.
@@ -203,6 +204,8 @@ impl Server {
             ready_rest,
             queue,
             queued,
+            resume,
+            resumable,
             supervisor: OnceLock::new(),
         });
         let supervisor = {

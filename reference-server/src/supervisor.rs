@@ -6,12 +6,16 @@ use std::time::{Duration, Instant};
 
 use crate::accept::resume;
 use crate::connection::READ_CHUNK;
-use crate::dispatch::Shared;
+use crate::connection_state::{close_connection, on_ready, Mode};
+use crate::connection_table::Expired;
 use crate::poll_turns::STALL;
-use crate::readiness::{closed, on_ready, Mode};
+use crate::response_writer::refuse;
+use crate::shared::Shared;
+use crate::worker::cut_response;
 
-/// The coarsest tick of the timers (head deadline, keep-alive idle, linger).
-const TICK: Duration = Duration::from_millis(250);
+/// How often the timers are looked at (head deadline, minimum rates, keep-alive
+/// idle, linger): their coarsest resolution.
+const TIMER_SWEEP: Duration = Duration::from_millis(250);
 /// How often the supervisor looks at the workers while none is serving.
 const IDLE_WATCH: Duration = Duration::from_millis(50);
 
@@ -52,9 +56,9 @@ pub(crate) fn supervise(shared: Arc<Shared>) -> Stopped {
             });
             // A worker that saw no stop yet may have put a connection back since.
             for conn in shared.table.remove_waiting() {
-                closed(&shared, conn);
+                close_connection(&shared, conn);
             }
-            if shared.table.taken() == 0 {
+            if shared.table.busy() == 0 {
                 return Stopped { aborted: vec![] };
             }
             if Instant::now() >= deadline {
@@ -65,7 +69,7 @@ pub(crate) fn supervise(shared: Arc<Shared>) -> Stopped {
                 return Stopped { aborted };
             }
         }
-        if last_sweep.elapsed() >= TICK {
+        if last_sweep.elapsed() >= TIMER_SWEEP {
             last_sweep = Instant::now();
             sweep_timers(&shared, last_sweep);
         }
@@ -82,14 +86,33 @@ fn begin_stop(shared: &Shared) {
     if let Some(listener) = listener {
         let _ = shared.poller.remove(&listener);
     }
-    for conn in shared.table.remove_untaken() {
-        closed(shared, conn);
+    for conn in shared.table.remove_idle() {
+        close_connection(shared, conn);
     }
 }
 
 fn sweep_timers(shared: &Shared, now: Instant) {
-    for conn in shared.table.remove_expired(now, &shared.config) {
-        closed(shared, conn);
+    for expired in shared.table.remove_expired(now, &shared.config) {
+        let conn = match expired {
+            Expired::Quiet(conn) => conn,
+            Expired::BodyTooSlow(conn) => {
+                // A client fault: 408, as a body read that is too slow gets (FAIL-10).
+                let rate = shared.config.min_body_rate;
+                let message = format!(
+                    "the request body arrived slower than the minimum rate of {rate} bytes/s"
+                );
+                log::info!("{}: {message}", conn.peer);
+                refuse(&conn, http::StatusCode::REQUEST_TIMEOUT, &message);
+                conn
+            }
+            Expired::ResponseTooSlow(parked) => {
+                let rate = shared.config.min_response_rate;
+                let why =
+                    format!("the client took it slower than the minimum rate of {rate} bytes/s");
+                cut_response(shared, parked, &why)
+            }
+        };
+        close_connection(shared, conn);
     }
     let mut pause = shared.pause();
     if pause.retry_at.is_some_and(|at| now >= at) {

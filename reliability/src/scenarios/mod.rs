@@ -10,6 +10,7 @@ pub mod memory;
 pub mod panics;
 pub mod response_validation;
 pub mod shutdown;
+pub mod slow_clients;
 pub mod slowloris;
 pub mod smuggling;
 
@@ -122,5 +123,13 @@ pub const ALL: &[Scenario] = &[
     Scenario {
         name: "response-validation",
         run: response_validation::run,
+    },
+    Scenario {
+        name: "trickled-bodies",
+        run: slow_clients::trickled_bodies,
+    },
+    Scenario {
+        name: "slow-readers",
+        run: slow_clients::slow_readers,
     },
 ];

@@ -1,5 +1,6 @@
-//! What the workers and the supervisor share (poller, connection table, turns), and the
-//! bounded queue that holds complete requests while every worker is busy.
+//! What the workers and the supervisor share (poller, connection table, turns), the
+//! bounded queue that holds complete requests while every worker is busy, and the
+//! words for handing a connection between them (`Job`, `Afterwards`).
 
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -17,24 +18,35 @@ use crate::connection_table::ConnectionTable;
 use crate::http1::RequestHead;
 use crate::poll_turns::PollTurns;
 use crate::poller::{Poller, Ready};
+use crate::response_in_flight::Parked;
 
-/// A complete request head and its connection, ready for a worker.
+/// A request ready for a worker: its head is complete, and so is its body, or as
+/// much of it as the table buffers (or it waits for `100 Continue`).
+pub(crate) struct ReadyRequest {
+    pub(crate) head: RequestHead,
+    /// Bytes of the connection's buffer the head took; the body follows.
+    pub(crate) head_len: usize,
+    /// When the head was complete: the body's minimum rate counts from here.
+    pub(crate) since: Instant,
+}
+
+/// A ready request and its connection, for a worker.
 pub(crate) struct Job {
     pub(crate) token: usize,
     pub(crate) conn: Connection,
-    pub(crate) head: RequestHead,
-    /// Bytes of `conn.buf` the head took.
-    pub(crate) head_len: usize,
+    pub(crate) request: ReadyRequest,
 }
 
-/// How a worker is done with a connection.
-pub(crate) enum Returned {
+/// What becomes of a connection when a worker lets go of it.
+pub(crate) enum Afterwards {
     /// Ready for its next request (maybe partly buffered already).
     KeepAlive(Connection),
     /// To be closed gently: the server's side is shut down, the rest of what the
     /// client sends is read and dropped for a moment so that the response is not
     /// destroyed by a reset.
     Linger(Connection),
+    /// Its response waits for the client: back to the table until writable.
+    Parked(Box<Parked>),
 }
 
 /// Why accepting is paused, if it is.
@@ -69,6 +81,11 @@ pub(crate) struct Shared {
     /// Complete requests read by the supervisor while every worker was busy.
     pub(crate) queue: Sender<Job>,
     pub(crate) queued: Receiver<Job>,
+    /// Parked responses whose client became writable while every worker was busy
+    /// (the supervisor runs no app, and resuming pulls the app's body). At most one
+    /// token per parked connection and event, so it needs no bound of its own.
+    pub(crate) resume: Sender<Ready>,
+    pub(crate) resumable: Receiver<Ready>,
     /// The supervisor thread, unparked by a stop.
     pub(crate) supervisor: OnceLock<Thread>,
 }

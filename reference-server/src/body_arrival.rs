@@ -1,0 +1,153 @@
+//! A complete request head whose body is still arriving, kept in the connection table
+//! until the body is complete or the buffering bound is reached: no worker waits on it.
+
+use std::time::Instant;
+
+use crate::http1::{BodyFraming, ChunkedDecoder, ChunkedLimits, RequestHead};
+
+/// A request whose head is complete and whose body is not yet buffered.
+#[derive(Debug)]
+pub(crate) struct Arriving {
+    pub(crate) head: RequestHead,
+    /// Bytes of the connection's buffer the head took; the body follows.
+    pub(crate) head_len: usize,
+    /// When the head was complete: the body's minimum rate counts from here.
+    pub(crate) since: Instant,
+    /// When the last body bytes came (the inactivity timeout, if rates are off).
+    pub(crate) last_bytes: Instant,
+    /// Where a chunked body's end is looked for, how far it was scanned, and how
+    /// many data bytes its chunk sizes announced so far.
+    chunked: Option<(ChunkedDecoder, usize, u64)>,
+}
+
+impl Arriving {
+    pub(crate) fn new(head: RequestHead, head_len: usize, limits: &ChunkedLimits) -> Self {
+        let now = Instant::now();
+        let chunked = (head.framing == BodyFraming::Chunked)
+            .then(|| (ChunkedDecoder::new(limits.clone()), head_len, 0));
+        Self {
+            head,
+            head_len,
+            since: now,
+            last_bytes: now,
+            chunked,
+        }
+    }
+
+    /// Body bytes (framing included) in a buffer of `buf_len` bytes.
+    pub(crate) fn body_bytes(&self, buf_len: usize) -> u64 {
+        buf_len.saturating_sub(self.head_len) as u64
+    }
+
+    /// Whether a worker should have the request now (LIMIT-14): the body is
+    /// complete; or its Content-Length is above `bound`, so it streams from the
+    /// socket as the app reads; or `bound` bytes of a chunked body are buffered (the
+    /// rest streams); or it will not come before the app asks for it
+    /// (`100-continue`, SPEC's lazy continue), or never (the client closed its side).
+    /// A malformed chunked body, or one whose chunk sizes pass `max_body`, is ready
+    /// too: the worker's body reader answers it as the client's fault.
+    pub(crate) fn is_ready(
+        &mut self,
+        buf: &[u8],
+        bound: u64,
+        max_body: u64,
+        peer_closed: bool,
+    ) -> bool {
+        let arrived = self.body_bytes(buf.len());
+        if self.head.expect_continue || peer_closed || arrived >= bound {
+            return true;
+        }
+        match self.head.framing {
+            BodyFraming::None => true,
+            BodyFraming::Length(n) => n > bound || arrived >= n,
+            BodyFraming::Chunked => {
+                let Some((decoder, scanned, announced)) = self.chunked.as_mut() else {
+                    return true;
+                };
+                // Only the new bytes are scanned: a trickled body costs one pass.
+                while !decoder.is_done() && *scanned < buf.len() {
+                    match decoder.decode(&buf[*scanned..]) {
+                        Ok(step) if step.consumed == 0 => break,
+                        Ok(step) => {
+                            *scanned += step.consumed;
+                            *announced += step.data.len() as u64;
+                            if *announced + decoder.chunk_remaining() > max_body {
+                                return true;
+                            }
+                        }
+                        Err(_) => return true,
+                    }
+                }
+                decoder.is_done()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http1::{parse_request_head, HeadLimits, Parsed};
+
+    const MAX: u64 = 1 << 30;
+
+    fn arriving(request: &[u8]) -> Arriving {
+        let Ok(Parsed::Complete { head, len }) =
+            parse_request_head(request, &HeadLimits::default())
+        else {
+            panic!("a complete head");
+        };
+        Arriving::new(head, len, &ChunkedLimits::default())
+    }
+
+    #[test]
+    fn a_length_body_is_ready_when_complete_or_at_the_bound() {
+        let head = b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n";
+        let mut a = arriving(head);
+        let mut buf = head.to_vec();
+        buf.extend_from_slice(b"01234");
+        assert!(!a.is_ready(&buf, 1024, MAX, false));
+        assert!(a.is_ready(&buf, 5, MAX, false), "the bound is reached");
+        let mut big = arriving(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2000\r\n\r\n");
+        assert!(
+            big.is_ready(head, 1024, MAX, false),
+            "above the bound, it streams"
+        );
+        assert!(
+            a.is_ready(&buf, 1024, MAX, true),
+            "the rest will never come"
+        );
+        buf.extend_from_slice(b"56789");
+        assert!(a.is_ready(&buf, 1024, MAX, false));
+    }
+
+    #[test]
+    fn a_chunked_body_is_ready_at_its_last_chunk_however_it_is_split() {
+        let head = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let body = b"5\r\nhello\r\n0\r\n\r\n";
+        let mut a = arriving(head);
+        let mut buf = head.to_vec();
+        for (i, byte) in body.iter().enumerate() {
+            assert!(!a.is_ready(&buf, 1024, MAX, false), "after {i} bytes");
+            buf.push(*byte);
+        }
+        assert!(a.is_ready(&buf, 1024, MAX, false));
+    }
+
+    #[test]
+    fn a_chunk_announcing_more_than_the_body_limit_is_handed_over_at_once() {
+        let head = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let mut a = arriving(head);
+        let mut buf = head.to_vec();
+        buf.extend_from_slice(b"401\r\nhello");
+        assert!(!a.is_ready(&buf, 1 << 20, 2048, false));
+        assert!(arriving(head).is_ready(&buf, 1 << 20, 1024, false));
+    }
+
+    #[test]
+    fn a_body_behind_100_continue_is_never_waited_for() {
+        let head =
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n";
+        assert!(arriving(head).is_ready(head, 1024, MAX, false));
+    }
+}
