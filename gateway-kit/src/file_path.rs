@@ -33,7 +33,8 @@ pub enum PathRefusal {
 pub struct RelativePath {
     /// The segments joined as a relative path; empty for the directory itself.
     pub path: PathBuf,
-    /// Whether the path ended with `/` (or was empty): a request for a directory.
+    /// Whether the path ended with `/`: a request for a directory. An empty path
+    /// names the root without the slash.
     pub directory: bool,
 }
 
@@ -56,9 +57,11 @@ pub struct RelativePath {
 /// ```
 pub fn relative_path(path_info: &[u8]) -> Result<RelativePath, PathRefusal> {
     if path_info.is_empty() {
+        // A mount point asked for exactly (`/static` under `Mount`): the directory,
+        // without its slash, so `Files` redirects and relative links work.
         return Ok(RelativePath {
             path: PathBuf::new(),
-            directory: true,
+            directory: false,
         });
     }
     let rest = path_info
@@ -129,10 +132,10 @@ mod tests {
 
     #[test]
     fn the_root_and_names_with_inner_dots_are_fine() {
-        for root in [&b""[..], b"/"] {
+        for (root, directory) in [(&b""[..], false), (b"/", true)] {
             let mapped = relative_path(root).unwrap();
             assert_eq!(mapped.path, PathBuf::new());
-            assert!(mapped.directory);
+            assert_eq!(mapped.directory, directory);
         }
         let mapped = relative_path("/a.b/café..txt".as_bytes()).unwrap();
         assert_eq!(mapped.path, PathBuf::from("a.b").join("café..txt"));

@@ -101,6 +101,9 @@ fn the_static_folder_and_the_home_redirect() {
         .send();
     assert_eq!(css.status, StatusCode::PARTIAL_CONTENT);
     assert_eq!(css.body, "body");
+    let bare = client.get("/static").send();
+    assert_eq!(bare.status, StatusCode::MOVED_PERMANENTLY);
+    assert_eq!(bare.headers["location"], "http://localhost/static/");
     let home = client.get("/").send();
     assert_eq!(home.status, StatusCode::FOUND);
     assert_eq!(home.headers["location"], "http://localhost/static/");
