@@ -50,7 +50,10 @@ pub enum FilesError {
 /// [`crate::file_path::relative_path`]); the escapes `%2e` and `%2F`
 /// are decoded before the check, so they change nothing. Symlinks are followed
 /// only when the file they lead to is inside the directory; one that leads out is
-/// answered 404. Anything refused is 404, like a missing file. A directory is
+/// answered 404 (the check resolves the path, then opens the result: serve a
+/// tree that no untrusted party can change while it is served, or a symlink
+/// swapped in between the two steps wins). Anything refused is 404, like a
+/// missing file. A directory is
 /// served as its `index.html` when the path ends with `/`; without the slash it is
 /// redirected (301) to the path with one, so relative links work.
 ///
