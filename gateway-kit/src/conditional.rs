@@ -1,6 +1,5 @@
-//! Conditional requests (RFC 9110 §13): `If-Match`, `If-Unmodified-Since`,
-//! `If-None-Match`, `If-Modified-Since` and `If-Range` against one file's validators.
-//! It decides; building the 304, 412 or 206 response is [`Files`](crate::Files)'s.
+//! Conditional requests (RFC 9110 §13) against one file's `ETag` and `Last-Modified`:
+//! it decides 304, 412 or whether `If-Range` allows a range, and builds no response.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -1,6 +1,5 @@
-//! From `PATH_INFO` to a path relative to a served directory, refusing anything
-//! that could leave it lexically (`..`, hidden names, backslashes, NUL). Symlinks are
-//! checked later, on the real file system, by [`Files`](crate::Files).
+//! From `PATH_INFO` to a path relative to a served directory, refusing what could leave it
+//! lexically (`..`, hidden names, `\`, NUL); symlinks are [`Files`](crate::Files)'s check.
 
 use std::path::PathBuf;
 

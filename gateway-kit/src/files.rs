@@ -1,6 +1,5 @@
-//! [`Files`]: a directory served as static files (Rack's `Files`, werkzeug's
-//! `SharedDataMiddleware`), with conditional GET, one `Range` and HEAD. No directory
-//! listings, no compression, no multiple ranges.
+//! [`Files`]: a directory as static files (Rack's `Files`) with conditional GET, one
+//! `Range` and HEAD; no listings, no compression, no multiple ranges.
 
 use std::fs::{self, File};
 use std::io;

@@ -1,6 +1,5 @@
-//! [`Mount`]: one app per path prefix (Rack's `URLMap`, werkzeug's
-//! `DispatcherMiddleware`), moving the prefix from `PATH_INFO` to `SCRIPT_NAME` (URL-4).
-//! It matches paths only; virtual hosts and methods are the mounted apps' business.
+//! [`Mount`]: one app per path prefix (Rack's `URLMap`), moving the prefix from `PATH_INFO`
+//! to `SCRIPT_NAME` (URL-4); it matches paths only, not hosts or methods.
 
 use gateway_spec::{App, AppError, Body, Environ, StartResponse};
 use http::StatusCode;

@@ -1,6 +1,5 @@
-//! Header lists without `unwrap`: [`IntoHeaders`] turns arrays and vectors of
-//! `(name, value)` pairs into a `HeaderMap`, with a typed error instead of a panic.
-//! It builds header lists only; which headers an app may send is `start_response`'s.
+//! Header lists without `unwrap`: [`IntoHeaders`] turns `(name, value)` pairs into a
+//! `HeaderMap` with a typed error; which headers an app may send is `start_response`'s.
 
 use http::header::{HeaderName, HeaderValue};
 use http::HeaderMap;

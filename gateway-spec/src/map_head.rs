@@ -1,6 +1,5 @@
-//! Middleware that changes the status or headers of the app it wraps, without a
-//! hand-written [`StartResponseSink`]: [`map_head`] and [`StartResponse::map_head`].
-//! It never touches the body; for that, wrap the returned [`Body`].
+//! Middleware that edits the status or headers of the app it wraps without a hand-written
+//! sink ([`map_head`], [`StartResponse::map_head`]); it never touches the body.
 
 use std::error::Error;
 use std::io::{self, Write};

@@ -1,6 +1,5 @@
-//! wsgiref's URL helpers on the environ: `shift_path_info`, `application_uri`,
-//! `request_uri`, and UTF-8 views of the path. They never decode or normalise more
-//! than the server did (ENV-7, ENV-11); routing by prefix is `gateway-kit`'s `Mount`.
+//! wsgiref's URL helpers on the environ (`shift_path_info`, `application_uri`,
+//! `request_uri`, UTF-8 views); they never decode or normalise more than the server did.
 
 use crate::environ::percent_encode_path;
 use crate::Environ;
