@@ -6,22 +6,25 @@
 //!
 //! 1. `poller`: one epoll instance every worker waits on, connections registered
 //!    edge-triggered; `poll_turns` lets one worker per core wait there, more while
-//!    workers are blocked in apps. Idle keep-alive connections and slow request
-//!    heads wait in `connection_table`: they cost a file descriptor and a buffer,
-//!    never a thread.
-//! 2. `accept` takes new connections; `readiness` reads what a ready connection
-//!    sent, and [`http1`] parses each head strictly (a bad one gets its 4xx/5xx at
-//!    once).
-//! 3. The worker the event woke serves a complete request itself: no hand-off to
-//!    another thread. `worker` runs the request's life: `build_environ`, the app
-//!    through [`gateway_spec::exchange::run`], the body through `request_body`, the
-//!    response through `response_writer` (waiting in `socket_wait` only when a
-//!    socket would block); then it drains what the app left unread and puts the
-//!    connection back in the table.
+//!    workers are blocked in apps. Connections wait in `connection_table` while
+//!    they are idle, send a head or a body, or are slow to read a response: they
+//!    cost a file descriptor and a buffer, never a thread.
+//! 2. `accept` takes new connections; `connection_state` reads what a ready
+//!    connection sent, [`http1`] parses each head strictly (a bad one gets its
+//!    4xx/5xx at once), and `body_arrival` keeps the request in the table until its
+//!    body is there (up to a bound; larger bodies stream).
+//! 3. The worker the event woke serves the ready request itself: no hand-off to
+//!    another thread. `worker` runs the request's life: admit it (`build_environ`),
+//!    call the app through [`gateway_spec::exchange::start`] (the body through
+//!    `request_body`), send the response through `response_writer`; when the socket
+//!    would block, the response is parked with its connection
+//!    (`response_in_flight`) and any worker resumes it once the socket is writable.
+//!    Then it drains what the app left unread and puts the connection back.
 //! 4. `supervisor` runs no app: it passes on the turns of stalled workers, stands
-//!    in while every worker is busy (`dispatch` queues complete requests; a full
-//!    queue answers 503 at once), expires slow heads and idle connections, and
-//!    carries out a graceful stop.
+//!    in while every worker is busy (`shared` holds the queue of ready requests; a
+//!    full queue answers 503 at once), expires slow heads, idle connections and
+//!    clients slower than their minimum rate (`data_rate`), and carries out a
+//!    graceful stop.
 //!
 //! Why no dedicated I/O thread handing requests to the pool: on a 2-core machine
 //! that hand-off (a wake-up and two context switches per request) held hello-world
@@ -31,8 +34,9 @@
 //! up others, and a full queue answers 503. The price is Linux only (epoll, by
 //! way of `rustix`); apps and `gateway-spec` stay portable.
 //!
-//! Every limit and timeout is in [`config`]; `connection`, `date` and `access_log`
-//! are the supporting pieces.
+//! Every limit and timeout is in [`config`]; `connection`, `socket_wait` (the only
+//! blocking waits left: a body past the buffering bound, the legacy write handle),
+//! `date` and `access_log` are the supporting pieces.
 //!
 //! ```no_run
 //! use gateway_spec::{Body, Environ, StartResponse};

@@ -27,6 +27,11 @@ fn wait(stream: &TcpStream, interest: PollFlags, deadline: Instant) -> io::Resul
     }
 }
 
+/// Whether `stream` becomes writable within `timeout`.
+pub(crate) fn writable_within(stream: &TcpStream, timeout: Duration) -> bool {
+    wait(stream, PollFlags::OUT, Instant::now() + timeout).is_ok()
+}
+
 /// Reads into `buf`, waiting up to `timeout` for the first byte.
 pub(crate) fn read(stream: &TcpStream, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
     // The clock is read only when the socket makes the reader wait.
@@ -50,7 +55,7 @@ pub(crate) fn write_all(stream: &TcpStream, buf: &[u8], timeout: Duration) -> io
 
 /// Writes all of `slices` with as few system calls as the socket allows (one in
 /// the common case); fails when no progress is made for `timeout`.
-pub(crate) fn write_all_vectored(
+fn write_all_vectored(
     stream: &TcpStream,
     mut slices: &mut [IoSlice<'_>],
     timeout: Duration,
