@@ -116,5 +116,8 @@ fn run_waits_on_a_backed_up_output_instead_of_pausing() {
     let (wire, outcome) = run(&app, get(), SlowWire::default());
     assert_eq!(wire.body, b"abc");
     assert!(outcome.complete);
-    assert_eq!(wire.flushes, 4, "after each chunk, and once more at the end");
+    assert_eq!(
+        wire.flushes, 4,
+        "after each chunk, and once more at the end"
+    );
 }
