@@ -1,5 +1,9 @@
-//! The `gateway-serve` command: serves the tutorial's demo app (or the 13-byte hello
-//! app for benchmarks) through [`gateway_serve::main_with`], like any app would.
+//! The `gateway-serve` command: serves the tutorial's demo app, the 13-byte hello
+//! app for benchmarks, or a Python WSGI app (`--wsgi`), through
+//! [`gateway_serve::main_with`], like any app would.
+
+#[cfg(feature = "wsgi")]
+mod wsgi_flags;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,6 +28,10 @@ struct BuiltIn {
     #[arg(long, env = "GATEWAY_MAX_UPLOAD_SIZE", default_value = "100MiB",
           value_parser = parse_upload_size)]
     max_upload_size: u64,
+
+    #[cfg(feature = "wsgi")]
+    #[command(flatten)]
+    python: wsgi_flags::WsgiFlags,
 }
 
 /// The apps the command can serve.
@@ -37,6 +45,11 @@ enum AppChoice {
 
 fn main() -> ExitCode {
     gateway_serve::main_with(|flags: &BuiltIn| {
+        #[cfg(feature = "wsgi")]
+        if let Some(target) = &flags.python.wsgi {
+            let app: Box<dyn App> = Box::new(flags.python.load(target, false));
+            return Ok::<_, std::convert::Infallible>(app);
+        }
         let app: Box<dyn App> = match flags.app {
             AppChoice::Demo => Box::new(DemoApp::new(
                 flags.upload_dir.clone(),

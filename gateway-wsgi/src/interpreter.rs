@@ -98,7 +98,9 @@ pub(crate) fn prepare(
         }
         let before = path.len();
         py.import("site")
-            .and_then(|site| site.call_method1("addsitedir", (site_packages.clone(),)))
+            .and_then(|site| {
+                site.call_method1("addsitedir", (site_packages.display().to_string(),))
+            })
             .map_err(&err)?;
         // addsitedir appends; the virtualenv must win over the base install.
         let added: Vec<Py<PyAny>> = (before..path.len())
@@ -108,9 +110,11 @@ pub(crate) fn prepare(
             path.del_item(before).map_err(&err)?;
             path.insert(offset, entry.bind(py)).map_err(&err)?;
         }
-        sys.setattr("prefix", venv.clone()).map_err(&err)?;
-        sys.setattr("exec_prefix", venv.clone()).map_err(&err)?;
-        sys.setattr("executable", venv.join("bin/python"))
+        sys.setattr("prefix", venv.display().to_string())
+            .map_err(&err)?;
+        sys.setattr("exec_prefix", venv.display().to_string())
+            .map_err(&err)?;
+        sys.setattr("executable", venv.join("bin/python").display().to_string())
             .map_err(&err)?;
     }
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
@@ -120,7 +124,7 @@ pub(crate) fn prepare(
     }
     first.push(cwd);
     for (i, dir) in first.iter().enumerate() {
-        path.insert(i, dir.clone()).map_err(&err)?;
+        path.insert(i, dir.display().to_string()).map_err(&err)?;
     }
     if !sys.hasattr("argv").map_err(&err)?
         || sys.getattr("argv").map_err(&err)?.len().map_err(&err)? == 0

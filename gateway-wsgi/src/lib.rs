@@ -247,8 +247,10 @@ fn import<'py>(py: Python<'py>, target: &AppTarget) -> PyResult<Bound<'py, PyAny
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "app".into());
             let util = py.import("importlib.util")?;
-            let spec =
-                util.call_method1("spec_from_file_location", (name.as_str(), path.clone()))?;
+            let spec = util.call_method1(
+                "spec_from_file_location",
+                (name.as_str(), path.display().to_string()),
+            )?;
             if spec.is_none() {
                 return Err(pyo3::exceptions::PyImportError::new_err(format!(
                     "no Python file at {}",
