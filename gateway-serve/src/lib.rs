@@ -40,6 +40,7 @@
 
 mod flags;
 mod logging;
+mod processes;
 mod serve;
 mod signals;
 mod units;
@@ -51,6 +52,7 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser};
 use gateway_spec::App;
 
 pub use flags::ServerArgs;
+pub use processes::{process_count, ProcessArgs, EXIT_APP_LOAD};
 pub use serve::{EXIT_ABORTED, EXIT_FORCED};
 
 /// Parses a size as the command line writes it (`64KiB`, `10MB`, `123`): for
@@ -73,6 +75,8 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 struct Cli<A: Args> {
     #[command(flatten)]
     server: ServerArgs,
+    #[command(flatten)]
+    processes: ProcessArgs,
     #[command(flatten)]
     app: A,
 }
@@ -120,8 +124,47 @@ where
     P: App,
     E: Display,
 {
+    main_with_processes(|_: &A| 1, make)
+}
+
+/// Like [`main_with`], where `default_processes` picks the `--processes` default
+/// from the app's flags (the command takes one per core for Python apps).
+///
+/// With `--processes N` the program becomes a supervisor: it binds, re-executes
+/// itself N times with the listening socket inherited, never calls `make` itself,
+/// respawns a worker that dies (with backoff), passes TERM and INT on, and exits 4
+/// without respawning when a worker exits 4 ([`EXIT_APP_LOAD`]: the app cannot be
+/// loaded).
+pub fn main_with_processes<A, P, E>(
+    default_processes: impl FnOnce(&A) -> usize,
+    make: impl FnOnce(&A) -> Result<P, E>,
+) -> ExitCode
+where
+    A: Args,
+    P: App,
+    E: Display,
+{
     let cli = parse_command_line::<A>();
     logging::init(cli.server.log_level);
+    let listener = if processes::is_worker() {
+        match processes::adopt_listener() {
+            Ok(listener) => Some(listener),
+            Err(e) => {
+                log::error!("cannot take over the supervisor's listener: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        let count = cli
+            .processes
+            .processes
+            .unwrap_or_else(|| default_processes(&cli.app));
+        if count > 1 || cli.processes.processes.is_some() {
+            let graceful = cli.server.config().graceful_timeout;
+            return processes::supervise(&cli.server.bind, count, graceful);
+        }
+        None
+    };
     let app = match make(&cli.app) {
         Ok(app) => app,
         Err(e) => {
@@ -129,7 +172,7 @@ where
             return ExitCode::FAILURE;
         }
     };
-    serve::serve(&cli.server, app)
+    serve::serve(&cli.server, app, listener)
 }
 
 /// Parses the command line under the program's own name, exiting 2 (with the

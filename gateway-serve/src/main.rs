@@ -44,10 +44,11 @@ enum AppChoice {
 }
 
 fn main() -> ExitCode {
-    gateway_serve::main_with(|flags: &BuiltIn| {
+    gateway_serve::main_with_processes(default_processes, |flags: &BuiltIn| {
         #[cfg(feature = "wsgi")]
         if let Some(target) = &flags.python.wsgi {
-            let app: Box<dyn App> = Box::new(flags.python.load(target, false));
+            let multiprocess = gateway_serve::process_count() > 1;
+            let app: Box<dyn App> = Box::new(flags.python.load(target, multiprocess));
             return Ok::<_, std::convert::Infallible>(app);
         }
         let app: Box<dyn App> = match flags.app {
@@ -60,6 +61,17 @@ fn main() -> ExitCode {
         log::info!("the {:?} app", flags.app);
         Ok::<_, std::convert::Infallible>(app)
     })
+}
+
+/// One process for a Rust app (its threads use every core); one per core for a
+/// Python app, whose GIL lets one process use about one core.
+fn default_processes(flags: &BuiltIn) -> usize {
+    #[cfg(feature = "wsgi")]
+    if flags.python.wsgi.is_some() {
+        return std::thread::available_parallelism().map_or(1, |n| n.get());
+    }
+    let _ = flags;
+    1
 }
 
 fn parse_upload_size(text: &str) -> Result<u64, String> {

@@ -13,9 +13,14 @@ pub const EXIT_ABORTED: u8 = 3;
 /// Exit code after a second SIGTERM or SIGINT stopped the server at once.
 pub const EXIT_FORCED: i32 = 130;
 
-/// Serves `app` with the settings of `flags` until a signal stops it.
-pub(crate) fn serve(flags: &ServerArgs, app: impl App) -> ExitCode {
-    match run(flags, app) {
+/// Serves `app` with the settings of `flags` until a signal stops it, on
+/// `listener` when a supervisor handed one over, else on `--bind`.
+pub(crate) fn serve(
+    flags: &ServerArgs,
+    app: impl App,
+    listener: Option<std::net::TcpListener>,
+) -> ExitCode {
+    match run(flags, app, listener) {
         Ok(code) => code,
         Err(message) => {
             log::error!("{message}");
@@ -24,7 +29,11 @@ pub(crate) fn serve(flags: &ServerArgs, app: impl App) -> ExitCode {
     }
 }
 
-fn run(flags: &ServerArgs, app: impl App) -> Result<ExitCode, String> {
+fn run(
+    flags: &ServerArgs,
+    app: impl App,
+    listener: Option<std::net::TcpListener>,
+) -> Result<ExitCode, String> {
     let access_log = match flags.access_log.as_str() {
         "off" => AccessLog::Off,
         "stdout" | "-" => AccessLog::Stdout,
@@ -32,8 +41,11 @@ fn run(flags: &ServerArgs, app: impl App) -> Result<ExitCode, String> {
             format!("cannot open the access log {path}: {e}; check the directory exists and is writable")
         })?,
     };
-    let handle = Server::bind(flags.bind.as_str())
-        .map_err(|e| e.to_string())?
+    let server = match listener {
+        Some(listener) => Server::from_listener(listener),
+        None => Server::bind(flags.bind.as_str()).map_err(|e| e.to_string())?,
+    };
+    let handle = server
         .config(flags.config())
         .access_log(access_log)
         .spawn(app)

@@ -6,9 +6,6 @@ use std::path::PathBuf;
 use clap::Args;
 use gateway_wsgi::{AppTarget, PathSetup, WsgiApp, WsgiConfig};
 
-/// Exit code when the Python app cannot be imported: a supervisor does not respawn.
-pub const EXIT_APP_LOAD: i32 = 4;
-
 /// Flags for serving a Python WSGI app.
 #[derive(Debug, Clone, Args)]
 pub struct WsgiFlags {
@@ -89,7 +86,7 @@ impl WsgiFlags {
             }
             Err(e) => {
                 log::error!("{e}");
-                std::process::exit(EXIT_APP_LOAD);
+                std::process::exit(i32::from(gateway_serve::EXIT_APP_LOAD));
             }
         }
     }
