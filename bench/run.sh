@@ -111,6 +111,10 @@ server_cmd() { # name port -> the command line, one word per line
     local addr="127.0.0.1:$2"
     case $1 in
     reference) printf '%s\n' "$TARGET/gateway-bench-app" --bind "$addr" ;;
+    # The same app built from an earlier commit, for a before/after in one sweep.
+    reference-before) [ -n "${BENCH_BEFORE_BIN:-}" ] ||
+        die "reference-before needs BENCH_BEFORE_BIN, a gateway-bench-app built from the earlier commit"
+        printf '%s\n' "$BENCH_BEFORE_BIN" --bind "$addr" ;;
     hyper) printf '%s\n' "$TARGET/hyper-hello" --bind "$addr" ;;
     tiny_http) printf '%s\n' "$TARGET/tiny-hello" --bind "$addr" ;;
     gunicorn) printf '%s\n' "$VENV/bin/gunicorn" -k gthread -w 2 --threads 4 \
@@ -118,7 +122,7 @@ server_cmd() { # name port -> the command line, one word per line
         --log-level warning bench_app:application ;;
     waitress) printf '%s\n' "$VENV/bin/waitress-serve" --listen="$addr" --threads=4 \
         --connection-limit=1000 bench_app:application ;;
-    *) die "unknown server '$1' (known: reference hyper tiny_http gunicorn waitress)" ;;
+    *) die "unknown server '$1' (known: reference reference-before hyper tiny_http gunicorn waitress)" ;;
     esac
 }
 server_argv() { # name port -> ARGV

@@ -1,8 +1,10 @@
 //! A complete request head whose body is still arriving, kept in the connection table
 //! until the body is complete or the buffering bound is reached: no worker waits on it.
 
+use std::io::{self, Read};
 use std::time::Instant;
 
+use crate::connection::{Connection, ReadResult};
 use crate::http1::{BodyFraming, ChunkedDecoder, ChunkedLimits, RequestHead};
 
 /// A request whose head is complete and whose body is not yet buffered.
@@ -18,6 +20,10 @@ pub(crate) struct Arriving {
     /// Where a chunked body's end is looked for, how far it was scanned, and how
     /// many data bytes its chunk sizes announced so far.
     chunked: Option<(ChunkedDecoder, usize, u64)>,
+    /// A body of known length that did not come with its head, buffered apart
+    /// from it in a buffer of its exact size (and the bytes in it so far), so
+    /// that the app can take it whole without a copy.
+    apart: Option<(Vec<u8>, usize)>,
 }
 
 impl Arriving {
@@ -31,12 +37,102 @@ impl Arriving {
             since: now,
             last_bytes: now,
             chunked,
+            apart: None,
         }
     }
 
-    /// Body bytes (framing included) in a buffer of `buf_len` bytes.
+    /// Body bytes (framing included) received so far, with `buf_len` bytes in
+    /// the connection's buffer.
     pub(crate) fn body_bytes(&self, buf_len: usize) -> u64 {
-        buf_len.saturating_sub(self.head_len) as u64
+        let apart = self.apart.as_ref().map_or(0, |(_, filled)| *filled);
+        (buf_len.saturating_sub(self.head_len) + apart) as u64
+    }
+
+    /// Moves the body bytes behind the head into a buffer of the body's size,
+    /// where the rest will be read: for a Content-Length body up to `bound` that is
+    /// not complete yet (a body that came whole with its head is never moved).
+    pub(crate) fn set_apart(&mut self, buf: &mut Vec<u8>, bound: u64) {
+        let BodyFraming::Length(n) = self.head.framing else {
+            return;
+        };
+        if self.apart.is_some() || n == 0 || n > bound {
+            return;
+        }
+        let Ok(n) = usize::try_from(n) else {
+            return;
+        };
+        // Zeroed memory of that size comes fresh from the allocator: no pass over it.
+        let mut apart = vec![0u8; n];
+        let have = (buf.len() - self.head_len).min(n);
+        apart[..have].copy_from_slice(&buf[self.head_len..self.head_len + have]);
+        buf.drain(self.head_len..self.head_len + have);
+        self.apart = Some((apart, have));
+    }
+
+    /// Whether the body is being read into its own buffer.
+    pub(crate) fn is_apart(&self) -> bool {
+        self.apart.is_some()
+    }
+
+    /// Reads what the socket holds into the body's own buffer, up to the body's
+    /// end, without blocking (see [`Connection::read_available`] for `drain`).
+    pub(crate) fn read_apart(
+        &mut self,
+        conn: &mut Connection,
+        drain: bool,
+    ) -> io::Result<ReadResult> {
+        let Some((apart, filled)) = self.apart.as_mut() else {
+            return Ok(ReadResult::WouldBlock);
+        };
+        let mut got_any = false;
+        loop {
+            if *filled == apart.len() {
+                return Ok(ReadResult::Data);
+            }
+            let room = apart.len() - *filled;
+            match (&*conn.stream).read(&mut apart[*filled..]) {
+                Ok(0) => {
+                    conn.peer_closed = true;
+                    return Ok(if got_any {
+                        ReadResult::DataThenEof
+                    } else {
+                        ReadResult::Closed
+                    });
+                }
+                Ok(n) => {
+                    *filled += n;
+                    got_any = true;
+                    if n < room && !drain {
+                        return Ok(ReadResult::Data);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    return Ok(if got_any {
+                        ReadResult::Data
+                    } else {
+                        ReadResult::WouldBlock
+                    });
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Whether the body's own buffer is full: what the socket holds beyond it is
+    /// the next request's, to be read into the connection's buffer.
+    pub(crate) fn apart_is_full(&self) -> bool {
+        self.apart
+            .as_ref()
+            .is_some_and(|(apart, filled)| *filled == apart.len())
+    }
+
+    /// The body's own buffer, holding what arrived of it.
+    pub(crate) fn take_apart(&mut self) -> Option<Vec<u8>> {
+        self.apart.take().map(|(mut apart, filled)| {
+            apart.truncate(filled);
+            apart
+        })
     }
 
     /// Whether a worker should have the request now (LIMIT-14): the body is
@@ -142,6 +238,19 @@ mod tests {
         buf.extend_from_slice(b"401\r\nhello");
         assert!(!a.is_ready(&buf, 1 << 20, 2048, false));
         assert!(arriving(head).is_ready(&buf, 1 << 20, 1024, false));
+    }
+
+    #[test]
+    fn an_incomplete_length_body_is_set_apart_with_what_came_of_it() {
+        let head = b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n";
+        let mut a = arriving(head);
+        let mut buf = head.to_vec();
+        buf.extend_from_slice(b"0123");
+        a.set_apart(&mut buf, 1024);
+        assert_eq!(buf, head, "the body left the connection's buffer");
+        assert_eq!(a.body_bytes(buf.len()), 4);
+        assert!(!a.is_ready(&buf, 1024, MAX, false));
+        assert_eq!(a.take_apart().as_deref(), Some(&b"0123"[..]));
     }
 
     #[test]

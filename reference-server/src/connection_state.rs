@@ -104,7 +104,23 @@ fn on_readable(
     let limit = read_limit(shared, &waiting);
     // An end of input that came with the last bytes raises no event of its own:
     // when the event reports it, read to the end.
-    match waiting.conn.read_available(scratch, limit, drain) {
+    let read = match waiting.arriving.as_mut() {
+        Some(arriving) if arriving.is_apart() => {
+            let read = arriving.read_apart(&mut waiting.conn, drain);
+            if arriving.apart_is_full() && !waiting.conn.peer_closed {
+                // What follows the body (a pipelined request) raises no new edge.
+                let limit = shared.config.head_limits.max_head_bytes + 1;
+                match waiting.conn.read_available(scratch, limit, true) {
+                    Err(e) => Err(e),
+                    Ok(_) => read,
+                }
+            } else {
+                read
+            }
+        }
+        _ => waiting.conn.read_available(scratch, limit, drain),
+    };
+    match read {
         Ok(ReadResult::Data | ReadResult::DataThenEof) => {
             let now = Instant::now();
             match waiting.arriving.as_mut() {
@@ -180,6 +196,7 @@ fn on_bytes(
     if !arriving.is_ready(&conn.buf, bound, max_body, conn.peer_closed) {
         // The head is done: from now on its body's rate is what times it out.
         waiting.head_started = None;
+        arriving.set_apart(&mut waiting.conn.buf, bound);
         waiting.arriving = Some(Box::new(arriving));
         return Some(Taken::Waiting(waiting));
     }
@@ -187,6 +204,7 @@ fn on_bytes(
         token,
         conn: waiting.conn,
         request: ReadyRequest {
+            apart: arriving.take_apart(),
             head: arriving.head,
             head_len: arriving.head_len,
             since: arriving.since,
@@ -209,8 +227,8 @@ fn on_bytes(
     }
 }
 
-/// Makes room for a body of known length, and reads what the socket holds behind a
-/// head that filled the head's read limit: those bytes raise no new edge.
+/// Reads what the socket holds behind a head that filled the head's read limit:
+/// those bytes raise no new edge.
 fn read_body_behind_head(
     shared: &Shared,
     waiting: &mut Waiting,
@@ -218,16 +236,6 @@ fn read_body_behind_head(
     scratch: &mut [u8],
 ) -> io::Result<()> {
     let bound = usize::try_from(shared.config.body_buffer_bytes).unwrap_or(usize::MAX);
-    let buf = &mut waiting.conn.buf;
-    if let BodyFraming::Length(n) = arriving.head.framing {
-        let whole = arriving
-            .head_len
-            .saturating_add(usize::try_from(n).unwrap_or(usize::MAX));
-        if whole > buf.len() && whole - arriving.head_len <= bound {
-            // Room for the whole body at once: no regrowth copies.
-            buf.reserve_exact(whole - buf.len());
-        }
-    }
     if waiting.conn.buf.len() > shared.config.head_limits.max_head_bytes {
         let limit = arriving.head_len.saturating_add(bound);
         waiting.conn.read_available(scratch, limit, true)?;

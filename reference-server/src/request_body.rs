@@ -57,6 +57,10 @@ pub(crate) struct BodyState {
     /// Bytes received past the head: body bytes, then maybe the next request.
     buf: Vec<u8>,
     pos: usize,
+    /// A Content-Length body the table buffered apart from the head (what came of
+    /// it, read from `apart_pos`); empty when the body is in `buf` or the socket.
+    apart: Vec<u8>,
+    apart_pos: usize,
     remaining: Remaining,
     /// The client waits for `100 Continue` and it has not been sent.
     continue_pending: bool,
@@ -114,6 +118,8 @@ impl BodyState {
             received: (buf.len() - head_len) as u64,
             buf,
             pos: head_len,
+            apart: Vec::new(),
+            apart_pos: 0,
             remaining,
             continue_pending,
             response_started: false,
@@ -122,6 +128,15 @@ impl BodyState {
             limits,
             failed: None,
         }
+    }
+
+    /// Takes the body the table buffered apart from the head, if it did.
+    pub(crate) fn with_body_apart(mut self, apart: Option<Vec<u8>>) -> Self {
+        if let Some(apart) = apart {
+            self.received += apart.len() as u64;
+            self.apart = apart;
+        }
+        self
     }
 
     /// How long the next read may wait: the inactivity timeout, or less when the
@@ -233,6 +248,28 @@ impl BodyState {
         if self.failed.is_some() || self.continue_pending {
             return Ok(0); // read_body reports the failure, or sends 100 Continue
         }
+        if self.apart_pos < self.apart.len() {
+            let whole = self.apart_pos == 0 && self.apart.len() as u64 == left;
+            let n = if whole && out.is_empty() {
+                // The whole body, handed over without a copy.
+                std::mem::swap(out, &mut self.apart);
+                out.len()
+            } else {
+                let n = (self.apart.len() - self.apart_pos)
+                    .min(usize::try_from(left).unwrap_or(usize::MAX));
+                out.extend_from_slice(&self.apart[self.apart_pos..self.apart_pos + n]);
+                n
+            };
+            self.apart_pos += n;
+            let left = left - n as u64;
+            self.remaining = if left == 0 {
+                Remaining::Done
+            } else {
+                Remaining::Length(left)
+            };
+            self.count(n)?;
+            return Ok(n);
+        }
         let buffered = self.buf.len() - self.pos;
         let n = buffered.min(usize::try_from(left).unwrap_or(usize::MAX));
         out.extend_from_slice(&self.buf[self.pos..self.pos + n]);
@@ -287,7 +324,12 @@ impl BodyState {
     fn read_length(&mut self, out: &mut [u8], left: u64) -> io::Result<usize> {
         let want = out.len().min(usize::try_from(left).unwrap_or(usize::MAX));
         let buffered = self.buf.len() - self.pos;
-        let n = if buffered > 0 {
+        let n = if self.apart_pos < self.apart.len() {
+            let n = want.min(self.apart.len() - self.apart_pos);
+            out[..n].copy_from_slice(&self.apart[self.apart_pos..self.apart_pos + n]);
+            self.apart_pos += n;
+            n
+        } else if buffered > 0 {
             let n = want.min(buffered);
             out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
             self.pos += n;

@@ -28,6 +28,8 @@ pub(crate) struct ReadyRequest {
     pub(crate) head_len: usize,
     /// When the head was complete: the body's minimum rate counts from here.
     pub(crate) since: Instant,
+    /// The body, when the table buffered it apart from the head.
+    pub(crate) apart: Option<Vec<u8>>,
 }
 
 /// A ready request and its connection, for a worker.

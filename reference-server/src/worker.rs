@@ -140,6 +140,7 @@ fn serve_pipelined(
             return Afterwards::KeepAlive(conn);
         }
         let request = ReadyRequest {
+            apart: None,
             head: arriving.head,
             head_len,
             since: arriving.since,
@@ -196,6 +197,7 @@ fn admit(
         head,
         head_len,
         since,
+        apart,
     } = request;
     let config = &shared.config;
     // The fields become header values that share one copy of the head.
@@ -223,14 +225,17 @@ fn admit(
         LogRecord::new(request_line, &headers)
     });
     // The body starts after the head: left in place, not moved to the front.
-    let body = Arc::new(Mutex::new(BodyState::new(
-        conn.stream.clone(),
-        std::mem::take(&mut conn.buf),
-        head_len,
-        &head,
-        BodyLimits::of(config),
-        since,
-    )));
+    let body = Arc::new(Mutex::new(
+        BodyState::new(
+            conn.stream.clone(),
+            std::mem::take(&mut conn.buf),
+            head_len,
+            &head,
+            BodyLimits::of(config),
+            since,
+        )
+        .with_body_apart(apart),
+    ));
     let output = WireOutput::new(
         conn.stream.clone(),
         head.version,

@@ -1,7 +1,8 @@
 //! `reliability`: drives the built `fixture-server` over loopback through the
 //! reliability scenarios (smuggling, slowloris, idle keep-alive, floods, memory,
-//! shutdown, panics, disconnects, response validation) and reports each one's figures
-//! and verdict. `--quick` is what CI runs; the full run is one command (README).
+//! shutdown, panics, disconnects, response validation, trickled bodies, slow
+//! readers) and reports each one's figures and verdict. `--quick` is what CI runs;
+//! the full run is one command (README).
 
 mod load;
 mod scenarios;

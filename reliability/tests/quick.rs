@@ -1,7 +1,8 @@
 //! The quick reliability suite as part of `cargo test`: the `reliability` binary
 //! drives the built `fixture-server` through every scenario (smuggling, slowloris,
 //! idle keep-alive, floods, memory, shutdown, panics, disconnects, response
-//! validation) and must report every correctness criterion met. Timing and memory
+//! validation, trickled bodies, slow readers) and must report every correctness
+//! criterion met. Timing and memory
 //! figures are printed, not judged, here; the full run judges them.
 
 use std::process::Command;
