@@ -7,7 +7,8 @@
 # and every process this script starts is stopped by its id, also on failure.
 #
 # Usage: conformance/peers/run.sh [SERVER...]
-#   SERVER is any of: reference gunicorn-sync gunicorn-gthread waitress wsgiref
+#   SERVER is any of: reference bridge gunicorn-sync gunicorn-gthread waitress
+#   wsgiref granian (bridge: gateway-serve --wsgi, the gateway-wsgi crate)
 #   (default: all of them). Needs python3 (with venv), cargo, curl, timeout, and
 #   network access to PyPI for the first run only.
 set -euo pipefail
@@ -22,13 +23,14 @@ WSGI_DIR="$ROOT/fixtures/wsgi"
 # The versions RESULTS.md was measured with.
 GUNICORN_VERSION="27.0.1"
 WAITRESS_VERSION="3.0.2"
+GRANIAN_VERSION="2.8.9"
 
 # Bounds.
 RUN_TIMEOUT=600        # seconds for one `conformance run`
 START_TRIES=100        # readiness probes, 0.2 s apart (20 s)
 STOP_GRACE_TENTHS=50   # tenths of a second between TERM and KILL (5 s)
 
-ALL_SERVERS=(reference gunicorn-sync gunicorn-gthread waitress wsgiref)
+ALL_SERVERS=(reference bridge gunicorn-sync gunicorn-gthread waitress wsgiref granian)
 if [ "$#" -gt 0 ]; then SERVERS=("$@"); else SERVERS=("${ALL_SERVERS[@]}"); fi
 
 SERVER_PID=""
@@ -114,6 +116,16 @@ start_server() {
         wsgiref)
             cmd=("$VENV/bin/python" "$WSGI_DIR/fixture_app.py" "$port" 127.0.0.1)
             ;;
+        bridge)
+            # One process: the fixture's counters live in the process that served.
+            cmd=("$GATEWAY_SERVE" --bind "127.0.0.1:$port" --log-level warn
+                 --processes 1 --wsgi "$WSGI_DIR/fixture_app.py:application")
+            ;;
+        granian)
+            cmd=("$VENV/bin/granian" --interface wsgi --host 127.0.0.1 --port "$port"
+                 --workers 1 --blocking-threads 4 --working-dir "$WSGI_DIR"
+                 --log-level warning fixture_app:application)
+            ;;
         *)
             log "unknown server $name (known: ${ALL_SERVERS[*]})"
             return 1
@@ -133,18 +145,20 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 if ! "$VENV/bin/python" -c "import gunicorn, waitress, sys
 from importlib.metadata import version
-sys.exit(version('gunicorn') != '$GUNICORN_VERSION' or version('waitress') != '$WAITRESS_VERSION')" 2>/dev/null; then
-    log "installing gunicorn $GUNICORN_VERSION and waitress $WAITRESS_VERSION"
+import granian
+sys.exit(version('gunicorn') != '$GUNICORN_VERSION' or version('waitress') != '$WAITRESS_VERSION' or version('granian') != '$GRANIAN_VERSION')" 2>/dev/null; then
+    log "installing gunicorn $GUNICORN_VERSION, waitress $WAITRESS_VERSION and granian $GRANIAN_VERSION"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-        "gunicorn==$GUNICORN_VERSION" "waitress==$WAITRESS_VERSION"
+        "gunicorn==$GUNICORN_VERSION" "waitress==$WAITRESS_VERSION" "granian==$GRANIAN_VERSION"
 fi
 
-log "building the conformance kit (release)"
-(cd "$ROOT" && cargo build --release -p conformance)
+log "building the conformance kit and gateway-serve (release)"
+(cd "$ROOT" && cargo build --release -p conformance -p gateway-serve)
 TARGET_DIR="$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps \
     | "$VENV/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 CONFORMANCE="$TARGET_DIR/release/conformance"
 [ -x "$CONFORMANCE" ] || { log "no binary at $CONFORMANCE"; exit 1; }
+GATEWAY_SERVE="$TARGET_DIR/release/gateway-serve"
 
 # --- runs ------------------------------------------------------------------------
 
@@ -181,6 +195,6 @@ done
 log "all runs took $(($(date +%s) - started)) s"
 
 "$VENV/bin/python" "$HERE/summarise.py" --results "$RESULTS" --out "$HERE/RESULTS.md" \
-    --versions "gunicorn=$GUNICORN_VERSION" "waitress=$WAITRESS_VERSION" \
+    --versions "gunicorn=$GUNICORN_VERSION" "waitress=$WAITRESS_VERSION" "granian=$GRANIAN_VERSION" \
     "python=$("$VENV/bin/python" -c 'import platform; print(platform.python_version())')"
 log "wrote ${HERE#"$ROOT"/}/RESULTS.md"

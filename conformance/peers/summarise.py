@@ -26,10 +26,12 @@ GROUPS = [
 ]
 SERVERS = [
     ("reference", "reference server"),
+    ("bridge", "gateway-serve --wsgi"),
     ("gunicorn-sync", "gunicorn sync"),
     ("gunicorn-gthread", "gunicorn gthread"),
     ("waitress", "waitress"),
     ("wsgiref", "wsgiref"),
+    ("granian", "granian"),
 ]
 PEERS = [s for s in SERVERS if s[0] != "reference"]
 HOW = {
@@ -38,6 +40,8 @@ HOW = {
     "gunicorn-gthread": "`gunicorn --workers 1 --worker-class gthread --threads 4 fixture_app:application`",
     "waitress": "`waitress-serve --threads 4 fixture_app:application`",
     "wsgiref": "`python3 fixture_app.py PORT 127.0.0.1` (wsgiref with ThreadingMixIn)",
+    "bridge": "`gateway-serve --processes 1 --wsgi fixture_app.py:application` (the gateway-wsgi bridge on the reference server)",
+    "granian": "`granian --interface wsgi --workers 1 --blocking-threads 4 fixture_app:application`",
 }
 CASE_LINE = re.compile(r"^(?P<case>[a-z-]+/\d{3}-[a-z0-9-]+) \((?P<cite>[^)]*)\): (?P<why>.*)$")
 
