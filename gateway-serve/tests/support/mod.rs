@@ -42,9 +42,15 @@ pub struct Served {
 impl Served {
     /// Starts `program` on 127.0.0.1:0 with `args` and reads its address from the log.
     pub fn start(program: &Path, args: &[&str]) -> Self {
+        Self::start_with_env(program, args, &[])
+    }
+
+    /// Like [`Served::start`], with extra environment variables.
+    pub fn start_with_env(program: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(program)
             .args(["--bind", "127.0.0.1:0", "--log-level", "info"])
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
