@@ -178,3 +178,38 @@ fn the_active_virtualenv_is_honoured() {
     let _ = child.wait();
     assert!(response.ends_with(venv_dir), "{response}");
 }
+
+#[test]
+fn idle_and_trickling_clients_do_not_keep_a_fresh_client_from_a_python_app() {
+    let app = root().join("fixtures/wsgi/fixture_app.py");
+    let target = format!("{}:application", app.display());
+    // Fewer Python threads than slow clients: a thread per slow client would starve.
+    let served = Served::start(
+        &exe(),
+        &["--processes", "1", "--threads", "2", "--wsgi", &target],
+    );
+    let idle: Vec<TcpStream> = (0..200)
+        .map(|_| TcpStream::connect(served.addr).unwrap())
+        .collect();
+    let mut trickling: Vec<TcpStream> = (0..8)
+        .map(|_| {
+            let mut stream = TcpStream::connect(served.addr).unwrap();
+            stream
+                .write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nab")
+                .unwrap();
+            stream
+        })
+        .collect();
+    for stream in &mut trickling {
+        stream.write_all(b"c").unwrap();
+    }
+    let response = get(served.addr, "/echo?fresh=1");
+    assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+    assert!(
+        response.contains(r#""query_string":"fresh=1""#),
+        "{response}"
+    );
+    drop(idle);
+    drop(trickling);
+    stop(served);
+}
