@@ -44,11 +44,15 @@ enum AppChoice {
 }
 
 fn main() -> ExitCode {
-    gateway_serve::main_with_processes(default_processes, |flags: &BuiltIn| {
+    #[cfg(feature = "wsgi")]
+    static PYTHON: std::sync::OnceLock<gateway_wsgi::WsgiApp> = std::sync::OnceLock::new();
+    let code = gateway_serve::main_with_processes(default_processes, |flags: &BuiltIn| {
         #[cfg(feature = "wsgi")]
         if let Some(target) = &flags.python.wsgi {
             let multiprocess = gateway_serve::process_count() > 1;
-            let app: Box<dyn App> = Box::new(flags.python.load(target, multiprocess));
+            let python = flags.python.load(target, multiprocess);
+            let _ = PYTHON.set(python.clone());
+            let app: Box<dyn App> = Box::new(python);
             return Ok::<_, std::convert::Infallible>(app);
         }
         let app: Box<dyn App> = match flags.app {
@@ -60,7 +64,13 @@ fn main() -> ExitCode {
         };
         log::info!("the {:?} app", flags.app);
         Ok::<_, std::convert::Infallible>(app)
-    })
+    });
+    // The embedded interpreter is never finalized: run the app's atexit handlers.
+    #[cfg(feature = "wsgi")]
+    if let Some(python) = PYTHON.get() {
+        python.shutdown();
+    }
+    code
 }
 
 /// One process for a Rust app (its threads use every core); one per core for a

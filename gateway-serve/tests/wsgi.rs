@@ -213,3 +213,19 @@ fn idle_and_trickling_clients_do_not_keep_a_fresh_client_from_a_python_app() {
     drop(trickling);
     stop(served);
 }
+
+#[test]
+fn atexit_handlers_run_when_the_server_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("atexit.txt");
+    let app = format!("{}/tests/apps/atexit_app.py", env!("CARGO_MANIFEST_DIR"));
+    let served = Served::start_with_env(
+        &exe(),
+        &["--processes", "1", "--wsgi", &app],
+        &[("ATEXIT_FILE", marker.to_str().unwrap())],
+    );
+    assert!(get(served.addr, "/").ends_with("ok"));
+    assert!(!marker.exists(), "the handler ran before the stop");
+    stop(served);
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "ran");
+}

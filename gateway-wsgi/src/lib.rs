@@ -224,9 +224,45 @@ impl WsgiApp {
         })
     }
 
+    /// Runs the app's `atexit` handlers and flushes Python's standard streams, once
+    /// per process (later calls, and the drop of the last handle, do nothing): what
+    /// a server calls after it stopped serving.
+    pub fn shutdown(&self) {
+        run_exit_handlers();
+    }
+
     /// The interpreter's version and prefixes, for the start-up log.
     pub fn python_info(&self) -> &PythonInfo {
         &self.shared.info
+    }
+}
+
+/// Runs what `python app.py` runs at exit: the `atexit` handlers, then a flush of
+/// Python's standard streams. PyO3 never finalizes the interpreter, so the
+/// server calls this once it stopped.
+fn run_exit_handlers() {
+    static DONE: std::sync::Once = std::sync::Once::new();
+    DONE.call_once(|| {
+        let _ = Python::try_attach(|py| {
+            let run = py
+                .import("atexit")
+                .and_then(|atexit| atexit.call_method0("_run_exitfuncs"));
+            if let Err(e) = run {
+                log::warn!("an atexit handler of the Python app failed: {e}");
+            }
+            for stream in ["stdout", "stderr"] {
+                let _ = py
+                    .import("sys")
+                    .and_then(|sys| sys.getattr(stream))
+                    .and_then(|s| s.call_method0("flush"));
+            }
+        });
+    });
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        run_exit_handlers();
     }
 }
 
