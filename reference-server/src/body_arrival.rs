@@ -17,6 +17,8 @@ pub(crate) struct Arriving {
     pub(crate) since: Instant,
     /// When the last body bytes came (the inactivity timeout, if rates are off).
     pub(crate) last_bytes: Instant,
+    /// Body bytes at the last look, to tell a body streaming in at full speed.
+    pub(crate) seen: u64,
     /// Where a chunked body's end is looked for, how far it was scanned, and how
     /// many data bytes its chunk sizes announced so far.
     chunked: Option<(ChunkedDecoder, usize, u64)>,
@@ -36,6 +38,7 @@ impl Arriving {
             head_len,
             since: now,
             last_bytes: now,
+            seen: 0,
             chunked,
             apart: None,
         }

@@ -13,7 +13,16 @@ use crate::http1::{parse_request_head, BodyFraming, Parsed};
 use crate::poller::{Ready, LISTENER, WAKER};
 use crate::response_writer::refuse;
 use crate::shared::{Afterwards, Job, ReadyRequest, Shared};
+use crate::socket_wait;
 use crate::worker::{resume_response, serve_connection};
+
+/// How long a worker waits for more of a body that is arriving before it leaves
+/// the body to the table (see `on_bytes`).
+const BODY_WAIT: std::time::Duration = std::time::Duration::from_millis(1);
+
+/// Body bytes one read must bring for the body to count as streaming in at full
+/// speed (half of a read chunk).
+const FAST_READ: u64 = 8 * 1024;
 
 /// Who handles a readiness event.
 #[derive(Debug, Clone, Copy)]
@@ -143,7 +152,11 @@ fn on_readable(
 /// How many bytes the buffer may hold: a head (and one byte more, to see it is too
 /// large), or a head and the body's buffering bound.
 fn read_limit(shared: &Shared, waiting: &Waiting) -> usize {
-    match &waiting.arriving {
+    read_limit_with(shared, waiting.arriving.as_deref())
+}
+
+fn read_limit_with(shared: &Shared, arriving: Option<&Arriving>) -> usize {
+    match arriving {
         Some(arriving) => {
             let bound = usize::try_from(shared.config.body_buffer_bytes).unwrap_or(usize::MAX);
             arriving.head_len.saturating_add(bound)
@@ -192,13 +205,41 @@ fn on_bytes(
         shared.config.body_buffer_bytes,
         shared.config.max_body_bytes,
     );
-    let conn = &waiting.conn;
-    if !arriving.is_ready(&conn.buf, bound, max_body, conn.peer_closed) {
-        // The head is done: from now on its body's rate is what times it out.
-        waiting.head_started = None;
+    while !arriving.is_ready(&waiting.conn.buf, bound, max_body, waiting.conn.peer_closed) {
         arriving.set_apart(&mut waiting.conn.buf, bound);
-        waiting.arriving = Some(Box::new(arriving));
-        return Some(Taken::Waiting(waiting));
+        // A body that streams in at full speed (its last read brought a socket
+        // buffer's worth) is read on here, as the worker would read it, instead of
+        // through one poller event per socket buffer (which cost a 1 MiB echo about
+        // 15% in the same-run bench); a trickle never makes a worker wait.
+        let arrived = arriving.body_bytes(waiting.conn.buf.len());
+        let streaming = arrived - arriving.seen >= FAST_READ;
+        arriving.seen = arrived;
+        let quick = matches!(mode, Mode::Serve(_))
+            && streaming
+            && socket_wait::readable_within(&waiting.conn.stream, BODY_WAIT);
+        if !quick {
+            // The head is done: from now on its body's rate is what times it out.
+            waiting.head_started = None;
+            waiting.arriving = Some(Box::new(arriving));
+            return Some(Taken::Waiting(waiting));
+        }
+        let read = if arriving.is_apart() {
+            arriving.read_apart(&mut waiting.conn, false)
+        } else {
+            let limit = read_limit_with(shared, Some(&arriving));
+            waiting.conn.read_available(scratch, limit, false)
+        };
+        if read.is_err() {
+            return forget_and_close(shared, token, waiting.conn);
+        }
+        arriving.last_bytes = Instant::now();
+    }
+    if arriving.apart_is_full() && !waiting.conn.peer_closed {
+        // What follows the body (a pipelined request) raises no new edge.
+        let limit = read_limit_with(shared, None);
+        if waiting.conn.read_available(scratch, limit, true).is_err() {
+            return forget_and_close(shared, token, waiting.conn);
+        }
     }
     let job = Job {
         token,

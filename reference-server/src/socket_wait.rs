@@ -27,6 +27,11 @@ fn wait(stream: &TcpStream, interest: PollFlags, deadline: Instant) -> io::Resul
     }
 }
 
+/// Whether `stream` has bytes (or its end) to read within `timeout`.
+pub(crate) fn readable_within(stream: &TcpStream, timeout: Duration) -> bool {
+    wait(stream, PollFlags::IN, Instant::now() + timeout).is_ok()
+}
+
 /// Whether `stream` becomes writable within `timeout`.
 pub(crate) fn writable_within(stream: &TcpStream, timeout: Duration) -> bool {
     wait(stream, PollFlags::OUT, Instant::now() + timeout).is_ok()
