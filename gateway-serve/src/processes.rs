@@ -212,6 +212,8 @@ fn run(bind: &str, count: usize, graceful: Duration) -> Result<ExitCode, String>
         }
         std::thread::sleep(TICK);
     }
+    // New connections are refused once the workers close their copies too.
+    drop(listener);
     // Stop: TERM to every worker, which stops gracefully; a second TERM or INT to
     // the supervisor passes a second one on (they stop at once).
     for child in slots.iter().filter_map(|s| s.child.as_ref()) {
