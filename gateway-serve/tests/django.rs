@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use support::{Served, Signal};
+use support::{curl, Served, Signal};
 
 fn exe() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_gateway-serve"))
@@ -78,20 +78,6 @@ fn start(extra: &[&str]) -> Served {
     let mut args = vec!["--processes", "1", "--venv", &venv, "--wsgi", &site];
     args.extend_from_slice(extra);
     Served::start(&exe(), &args)
-}
-
-fn curl(args: &[&str]) -> String {
-    let output = Command::new("curl")
-        .args(["-sS", "--max-time", "60"])
-        .args(args)
-        .output()
-        .expect("curl is installed");
-    assert!(
-        output.status.success(),
-        "curl {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 fn stop(mut served: Served) {

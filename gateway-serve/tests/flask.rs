@@ -4,9 +4,8 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use support::{Served, Signal};
+use support::{curl, Served, Signal};
 
 fn exe() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_gateway-serve"))
@@ -17,21 +16,6 @@ fn flask_app() -> String {
         "{}/../examples/flask/app.py:app",
         env!("CARGO_MANIFEST_DIR")
     )
-}
-
-/// Runs curl (bounded by its own --max-time); its stdout, or a panic with stderr.
-fn curl(args: &[&str]) -> String {
-    let output = Command::new("curl")
-        .args(["-sS", "--max-time", "60"])
-        .args(args)
-        .output()
-        .expect("curl is installed");
-    assert!(
-        output.status.success(),
-        "curl {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 fn ten_mib_file(dir: &Path) -> PathBuf {

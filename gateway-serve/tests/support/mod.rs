@@ -140,3 +140,18 @@ impl Drop for Served {
         }
     }
 }
+
+/// Runs curl (bounded by its own --max-time); its stdout, or a panic with stderr.
+pub fn curl(args: &[&str]) -> String {
+    let output = std::process::Command::new("curl")
+        .args(["-sS", "--max-time", "60"])
+        .args(args)
+        .output()
+        .expect("curl is installed");
+    assert!(
+        output.status.success(),
+        "curl {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
