@@ -137,6 +137,18 @@ fn file_form(filename: &str, content: &[u8]) -> Vec<u8> {
     form(&[("file", Some(filename.as_bytes()), content)])
 }
 
+/// The upload was answered 200 with the success JSON, and the exchange saw no failure.
+fn assert_upload_accepted(output: &MemoryOutput, outcome: &Outcome) {
+    assert_eq!(
+        outcome.status,
+        Some(StatusCode::OK),
+        "{:?}",
+        outcome.failure
+    );
+    assert_eq!(output.body, OK_JSON.as_bytes());
+    assert_no_failure(outcome);
+}
+
 /// Asserts the exchange saw no failure: the app answered for itself, and did not
 /// fail after its bytes went out.
 fn assert_no_failure(outcome: &Outcome) {
@@ -420,14 +432,7 @@ fn upload_fed_in_tiny_reads_is_saved_byte_for_byte() {
     let mut upload = GeneratedUpload::new("trickle.bin", 100_003);
     upload.max_read = 7; // every delimiter lookalike straddles reads somewhere
     let (output, outcome) = h.upload_from(upload);
-    assert_eq!(
-        outcome.status,
-        Some(StatusCode::OK),
-        "{:?}",
-        outcome.failure
-    );
-    assert_eq!(output.body, OK_JSON.as_bytes());
-    assert_no_failure(&outcome);
+    assert_upload_accepted(&output, &outcome);
     assert_file_is_pattern(&h.dir.join("trickle.bin"), 100_003);
     h.assert_clean();
 }
@@ -682,14 +687,7 @@ fn parallel_uploads_of_one_name_never_overwrite_each_other() {
 fn twenty_mib_upload_streams_through_a_bounded_buffer() {
     let h = Harness::new("twenty", 64 * 1024 * 1024);
     let (output, outcome) = h.upload_from(GeneratedUpload::new("big.bin", TWENTY_MIB));
-    assert_eq!(
-        outcome.status,
-        Some(StatusCode::OK),
-        "{:?}",
-        outcome.failure
-    );
-    assert_eq!(output.body, OK_JSON.as_bytes());
-    assert_no_failure(&outcome);
+    assert_upload_accepted(&output, &outcome);
     assert_eq!(h.files(), ["big.bin"]);
     assert_file_is_pattern(&h.dir.join("big.bin"), TWENTY_MIB);
     // The parser's one fixed buffer is all it held, whatever the file size.

@@ -261,12 +261,7 @@ impl BodyState {
                 n
             };
             self.apart_pos += n;
-            let left = left - n as u64;
-            self.remaining = if left == 0 {
-                Remaining::Done
-            } else {
-                Remaining::Length(left)
-            };
+            self.took_of_length(left, n);
             self.count(n)?;
             return Ok(n);
         }
@@ -274,14 +269,19 @@ impl BodyState {
         let n = buffered.min(usize::try_from(left).unwrap_or(usize::MAX));
         out.extend_from_slice(&self.buf[self.pos..self.pos + n]);
         self.pos += n;
+        self.took_of_length(left, n);
+        self.count(n)?;
+        Ok(n)
+    }
+
+    /// Records that `n` of the `left` bytes of a Content-Length body were taken.
+    fn took_of_length(&mut self, left: u64, n: usize) {
         let left = left - n as u64;
         self.remaining = if left == 0 {
             Remaining::Done
         } else {
             Remaining::Length(left)
         };
-        self.count(n)?;
-        Ok(n)
     }
 
     /// Adds `n` body bytes to the total; past the limit, the body fails.
@@ -342,12 +342,7 @@ impl BodyState {
                 Err(e) => return Err(self.socket_error(e)),
             }
         };
-        let left = left - n as u64;
-        self.remaining = if left == 0 {
-            Remaining::Done
-        } else {
-            Remaining::Length(left)
-        };
+        self.took_of_length(left, n);
         Ok(n)
     }
 
