@@ -165,6 +165,15 @@ where
         }
         None
     };
+    // Before the app loads: from here on a TERM waits for the server and stops it
+    // gracefully, so the app's exit handlers run (a worker may already be sent one).
+    let signals = match signals::install() {
+        Ok(signals) => signals,
+        Err(e) => {
+            log::error!("cannot install the signal handlers: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let app = match make(&cli.app) {
         Ok(app) => app,
         Err(e) => {
@@ -172,7 +181,7 @@ where
             return ExitCode::FAILURE;
         }
     };
-    serve::serve(&cli.server, app, listener)
+    serve::serve(&cli.server, app, listener, signals)
 }
 
 /// Parses the command line under the program's own name, exiting 2 (with the

@@ -7,6 +7,7 @@ use gateway_spec::App;
 use reference_server::{AccessLog, Server};
 
 use crate::flags::ServerArgs;
+use crate::signals::Installed;
 
 /// Exit code when the graceful timeout cut in-flight requests.
 pub const EXIT_ABORTED: u8 = 3;
@@ -19,8 +20,9 @@ pub(crate) fn serve(
     flags: &ServerArgs,
     app: impl App,
     listener: Option<std::net::TcpListener>,
+    signals: Installed,
 ) -> ExitCode {
-    match run(flags, app, listener) {
+    match run(flags, app, listener, signals) {
         Ok(code) => code,
         Err(message) => {
             log::error!("{message}");
@@ -33,6 +35,7 @@ fn run(
     flags: &ServerArgs,
     app: impl App,
     listener: Option<std::net::TcpListener>,
+    signals: Installed,
 ) -> Result<ExitCode, String> {
     let access_log = match flags.access_log.as_str() {
         "off" => AccessLog::Off,
@@ -50,7 +53,8 @@ fn run(
         .access_log(access_log)
         .spawn(app)
         .map_err(|e| e.to_string())?;
-    crate::signals::handle(handle.controller())
+    signals
+        .handle(handle.controller())
         .map_err(|e| format!("cannot install the signal handlers: {e}"))?;
     // Announced only once everything, signal handling included, is running.
     log::info!("serving on http://{} (Ctrl-C to stop)", handle.local_addr());

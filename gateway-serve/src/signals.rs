@@ -16,42 +16,54 @@ once (exit 130); USR1 reopens the access log file (after a rotation); HUP and
 USR2 are logged and ignored (there are no worker processes to reload, no binary
 to upgrade yet).";
 
-/// Starts the thread that turns signals into actions on `server`. Returns once the
-/// handlers are installed, so a signal sent after it never kills the process.
-pub(crate) fn handle(server: Controller) -> std::io::Result<()> {
-    let mut signals = Signals::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2])?;
-    std::thread::Builder::new()
-        .name("gateway-signals".into())
-        .spawn(move || {
-            let mut stopping = false;
-            for signal in signals.forever() {
-                match signal {
-                    SIGTERM | SIGINT if stopping => {
-                        log::warn!("{}: stopping at once", name(signal));
-                        std::process::exit(EXIT_FORCED);
-                    }
-                    SIGTERM | SIGINT => {
-                        stopping = true;
-                        log::info!(
-                            "{}: stopping gracefully (send it again to stop at once)",
-                            name(signal)
-                        );
-                        server.shutdown();
-                    }
-                    SIGUSR1 => match server.reopen_access_log() {
-                        Ok(()) => log::info!("SIGUSR1: reopened the access log"),
-                        Err(e) => log::error!(
-                            "SIGUSR1: cannot reopen the access log, still writing to the old file: {e}"
+/// The signal handlers, installed before the app loads and the server accepts:
+/// a signal that arrives before [`Installed::handle`] waits for it, so no signal
+/// sent to a process that may already answer requests kills it.
+pub(crate) struct Installed(Signals);
+
+/// Installs the handlers for every signal in [`SIGNALS_HELP`].
+pub(crate) fn install() -> std::io::Result<Installed> {
+    Signals::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2]).map(Installed)
+}
+
+impl Installed {
+    /// Starts the thread that turns signals, those already pending included, into
+    /// actions on `server`.
+    pub(crate) fn handle(self, server: Controller) -> std::io::Result<()> {
+        let Installed(mut signals) = self;
+        std::thread::Builder::new()
+            .name("gateway-signals".into())
+            .spawn(move || {
+                let mut stopping = false;
+                for signal in signals.forever() {
+                    match signal {
+                        SIGTERM | SIGINT if stopping => {
+                            log::warn!("{}: stopping at once", name(signal));
+                            std::process::exit(EXIT_FORCED);
+                        }
+                        SIGTERM | SIGINT => {
+                            stopping = true;
+                            log::info!(
+                                "{}: stopping gracefully (send it again to stop at once)",
+                                name(signal)
+                            );
+                            server.shutdown();
+                        }
+                        SIGUSR1 => match server.reopen_access_log() {
+                            Ok(()) => log::info!("SIGUSR1: reopened the access log"),
+                            Err(e) => log::error!(
+                                "SIGUSR1: cannot reopen the access log, still writing to the old file: {e}"
+                            ),
+                        },
+                        SIGHUP => log::info!(
+                            "SIGHUP: ignored; there are no worker processes to reload (restart to apply new settings)"
                         ),
-                    },
-                    SIGHUP => log::info!(
-                        "SIGHUP: ignored; there are no worker processes to reload (restart to apply new settings)"
-                    ),
-                    _ => log::info!("{}: ignored; there is no binary upgrade yet", name(signal)),
+                        _ => log::info!("{}: ignored; there is no binary upgrade yet", name(signal)),
+                    }
                 }
-            }
-        })?;
-    Ok(())
+            })?;
+        Ok(())
+    }
 }
 
 fn name(signal: i32) -> &'static str {

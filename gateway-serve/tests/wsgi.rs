@@ -229,3 +229,48 @@ fn atexit_handlers_run_when_the_server_stops() {
     stop(served);
     assert_eq!(std::fs::read_to_string(&marker).unwrap(), "ran");
 }
+
+/// A TERM that reaches a worker while its app still loads is not fatal: the worker
+/// starts, stops gracefully at once, and the app's exit handlers run. The signal
+/// goes to the worker itself, as the supervisor's may at any moment.
+#[test]
+fn a_stop_signal_during_the_app_load_still_runs_the_exit_handlers() {
+    let dir = tempfile::tempdir().unwrap();
+    let [atexit, loading, go] = ["atexit", "loading", "go"].map(|n| dir.path().join(n));
+    let app = format!("{}/tests/apps/gated_app.py", env!("CARGO_MANIFEST_DIR"));
+    let mut served = Served::start_with_env(
+        &exe(),
+        &["--processes", "1", "--wsgi", &app],
+        &[
+            ("ATEXIT_FILE", atexit.to_str().unwrap()),
+            ("LOADING_FILE", loading.to_str().unwrap()),
+            ("GO_FILE", go.to_str().unwrap()),
+        ],
+    );
+    let worker = wait_for(|| std::fs::read_to_string(&loading).ok(), "the app to load");
+    let pid = rustix::process::Pid::from_raw(worker.parse().unwrap()).unwrap();
+    rustix::process::kill_process(pid, Signal::TERM).unwrap();
+    std::fs::write(&go, "").unwrap();
+    let ran = wait_for(
+        || {
+            let pids = std::fs::read_to_string(&atexit).ok()?;
+            pids.lines().any(|line| line == worker).then_some(pids)
+        },
+        "the signalled worker's exit handlers",
+    );
+    assert_eq!(ran.lines().next(), Some(worker.as_str()), "{ran}");
+    served.signal(Signal::TERM);
+    assert!(served.wait_exit().success());
+}
+
+/// Polls `probe` until it gives a value, for at most [`WAIT`].
+fn wait_for<T>(mut probe: impl FnMut() -> Option<T>, what: &str) -> T {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(value) = probe() {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "waited {WAIT:?} for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
