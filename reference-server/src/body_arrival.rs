@@ -22,9 +22,9 @@ pub(crate) struct Arriving {
     /// Where a chunked body's end is looked for, how far it was scanned, and how
     /// many data bytes its chunk sizes announced so far.
     chunked: Option<(ChunkedDecoder, usize, u64)>,
-    /// A body of known length that did not come with its head, buffered apart
-    /// from it in a buffer of its exact size (and the bytes in it so far), so
-    /// that the app can take it whole without a copy.
+    /// A body of known length that did not come with its head, read apart from it
+    /// into a buffer allocated for its exact size (its length is what arrived), so
+    /// that the app can take it whole without a copy; and that size.
     apart: Option<(Vec<u8>, usize)>,
 }
 
@@ -47,7 +47,7 @@ impl Arriving {
     /// Body bytes (framing included) received so far, with `buf_len` bytes in
     /// the connection's buffer.
     pub(crate) fn body_bytes(&self, buf_len: usize) -> u64 {
-        let apart = self.apart.as_ref().map_or(0, |(_, filled)| *filled);
+        let apart = self.apart.as_ref().map_or(0, |(apart, _)| apart.len());
         (buf_len.saturating_sub(self.head_len) + apart) as u64
     }
 
@@ -64,12 +64,12 @@ impl Arriving {
         let Ok(n) = usize::try_from(n) else {
             return;
         };
-        // Zeroed memory of that size comes fresh from the allocator: no pass over it.
-        let mut apart = vec![0u8; n];
+        // Allocated, not zeroed: the socket's bytes are the first to be written there.
+        let mut apart = Vec::with_capacity(n);
         let have = (buf.len() - self.head_len).min(n);
-        apart[..have].copy_from_slice(&buf[self.head_len..self.head_len + have]);
+        apart.extend_from_slice(&buf[self.head_len..self.head_len + have]);
         buf.drain(self.head_len..self.head_len + have);
-        self.apart = Some((apart, have));
+        self.apart = Some((apart, n));
     }
 
     /// Whether the body is being read into its own buffer.
@@ -77,48 +77,38 @@ impl Arriving {
         self.apart.is_some()
     }
 
-    /// Reads what the socket holds into the body's own buffer, up to the body's
-    /// end, without blocking (see [`Connection::read_available`] for `drain`).
-    pub(crate) fn read_apart(
-        &mut self,
-        conn: &mut Connection,
-        drain: bool,
-    ) -> io::Result<ReadResult> {
-        let Some((apart, filled)) = self.apart.as_mut() else {
+    /// Reads all the socket holds into the body's own buffer, up to the body's
+    /// end, without blocking.
+    pub(crate) fn read_apart(&mut self, conn: &mut Connection) -> io::Result<ReadResult> {
+        let Some((apart, size)) = self.apart.as_mut() else {
             return Ok(ReadResult::WouldBlock);
         };
-        let mut got_any = false;
-        loop {
-            if *filled == apart.len() {
-                return Ok(ReadResult::Data);
+        let (before, want) = (apart.len(), *size - apart.len());
+        if want == 0 {
+            return Ok(ReadResult::Data);
+        }
+        // `read_to_end` reads into the spare capacity without zeroing it first, and
+        // keeps what it read when the socket would block; `take` stops it at the
+        // body's end, so it never grows the buffer.
+        let result = (&*conn.stream).take(want as u64).read_to_end(apart);
+        let got_any = apart.len() > before;
+        match result {
+            // It stopped short of the body's end without an error: the end of input.
+            Ok(_) if apart.len() < *size => {
+                conn.peer_closed = true;
+                Ok(if got_any {
+                    ReadResult::DataThenEof
+                } else {
+                    ReadResult::Closed
+                })
             }
-            let room = apart.len() - *filled;
-            match (&*conn.stream).read(&mut apart[*filled..]) {
-                Ok(0) => {
-                    conn.peer_closed = true;
-                    return Ok(if got_any {
-                        ReadResult::DataThenEof
-                    } else {
-                        ReadResult::Closed
-                    });
-                }
-                Ok(n) => {
-                    *filled += n;
-                    got_any = true;
-                    if n < room && !drain {
-                        return Ok(ReadResult::Data);
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    return Ok(if got_any {
-                        ReadResult::Data
-                    } else {
-                        ReadResult::WouldBlock
-                    });
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
+            Ok(_) => Ok(ReadResult::Data),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(if got_any {
+                ReadResult::Data
+            } else {
+                ReadResult::WouldBlock
+            }),
+            Err(e) => Err(e),
         }
     }
 
@@ -127,15 +117,12 @@ impl Arriving {
     pub(crate) fn apart_is_full(&self) -> bool {
         self.apart
             .as_ref()
-            .is_some_and(|(apart, filled)| *filled == apart.len())
+            .is_some_and(|(apart, size)| apart.len() == *size)
     }
 
     /// The body's own buffer, holding what arrived of it.
     pub(crate) fn take_apart(&mut self) -> Option<Vec<u8>> {
-        self.apart.take().map(|(mut apart, filled)| {
-            apart.truncate(filled);
-            apart
-        })
+        self.apart.take().map(|(apart, _)| apart)
     }
 
     /// Whether a worker should have the request now (LIMIT-14): the body is

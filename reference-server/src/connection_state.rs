@@ -115,7 +115,7 @@ fn on_readable(
     // when the event reports it, read to the end.
     let read = match waiting.arriving.as_mut() {
         Some(arriving) if arriving.is_apart() => {
-            let read = arriving.read_apart(&mut waiting.conn, drain);
+            let read = arriving.read_apart(&mut waiting.conn);
             if arriving.apart_is_full() && !waiting.conn.peer_closed {
                 // What follows the body (a pipelined request) raises no new edge.
                 let limit = shared.config.head_limits.max_head_bytes + 1;
@@ -191,8 +191,9 @@ fn on_bytes(
                     let status = http::StatusCode::PAYLOAD_TOO_LARGE;
                     return reject(shared, token, waiting.conn, status, &message);
                 }
-                let arriving = Arriving::new(head, len, &shared.config.chunked_limits);
-                if let Err(e) = read_body_behind_head(shared, &mut waiting, &arriving, scratch) {
+                let mut arriving = Arriving::new(head, len, &shared.config.chunked_limits);
+                if let Err(e) = read_body_behind_head(shared, &mut waiting, &mut arriving, scratch)
+                {
                     log::debug!("{}: reading a request body failed: {e}", waiting.conn.peer);
                     return forget_and_close(shared, token, waiting.conn);
                 }
@@ -224,7 +225,7 @@ fn on_bytes(
             return Some(Taken::Waiting(waiting));
         }
         let read = if arriving.is_apart() {
-            arriving.read_apart(&mut waiting.conn, false)
+            arriving.read_apart(&mut waiting.conn)
         } else {
             let limit = read_limit_with(shared, Some(&arriving));
             waiting.conn.read_available(scratch, limit, false)
@@ -268,17 +269,32 @@ fn on_bytes(
     }
 }
 
-/// Reads what the socket holds behind a head that filled the head's read limit:
-/// those bytes raise no new edge.
+/// Reads what the socket holds behind a head that filled the head's read limit
+/// (those bytes raise no new edge). A Content-Length body within the buffering
+/// bound is first set apart, so that it is read straight into its own buffer.
 fn read_body_behind_head(
     shared: &Shared,
     waiting: &mut Waiting,
-    arriving: &Arriving,
+    arriving: &mut Arriving,
     scratch: &mut [u8],
 ) -> io::Result<()> {
-    let bound = usize::try_from(shared.config.body_buffer_bytes).unwrap_or(usize::MAX);
-    if waiting.conn.buf.len() > shared.config.head_limits.max_head_bytes {
-        let limit = arriving.head_len.saturating_add(bound);
+    let (bound, max_body) = (
+        shared.config.body_buffer_bytes,
+        shared.config.max_body_bytes,
+    );
+    let more_behind = waiting.conn.buf.len() > shared.config.head_limits.max_head_bytes;
+    if !arriving.is_ready(&waiting.conn.buf, bound, max_body, waiting.conn.peer_closed) {
+        arriving.set_apart(&mut waiting.conn.buf, bound);
+    }
+    if !more_behind {
+        return Ok(());
+    }
+    if arriving.is_apart() {
+        arriving.read_apart(&mut waiting.conn)?;
+    } else {
+        let limit = arriving
+            .head_len
+            .saturating_add(usize::try_from(bound).unwrap_or(usize::MAX));
         waiting.conn.read_available(scratch, limit, true)?;
     }
     Ok(())
