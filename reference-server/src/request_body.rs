@@ -205,6 +205,11 @@ impl BodyState {
         if self.body_withheld() || self.failed.is_some() || self.too_big_to_drain(bound) {
             return false;
         }
+        if self.is_done() {
+            // The common case: the app read its body, or there was none. (The
+            // scratch buffer below would cost a zeroing per request.)
+            return true;
+        }
         let mut scratch = [0u8; 8192];
         let mut drained = 0u64;
         while !self.is_done() {
