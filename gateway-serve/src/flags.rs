@@ -104,6 +104,12 @@ pub struct ServerArgs {
           default_value_t = ByteSize(DEFAULTS.body_buffer_bytes))]
     pub body_buffer_size: ByteSize,
 
+    /// Request body bytes all connections together may buffer that way: a body
+    /// that finds this spent streams to a worker at once. 0 buffers nothing.
+    #[arg(long, env = "GATEWAY_BODY_BUFFER_TOTAL", value_parser = parse_size,
+          default_value_t = ByteSize(DEFAULTS.body_buffer_total_bytes))]
+    pub body_buffer_total: ByteSize,
+
     /// Slowest request body, in bytes per second once the grace has passed
     /// (slower: 408 and a close). 0 turns the check off.
     #[arg(long, env = "GATEWAY_MIN_BODY_RATE", value_parser = parse_size,
@@ -190,6 +196,7 @@ impl ServerArgs {
             body_read_timeout: self.body_timeout.0,
             write_timeout: self.write_timeout.0,
             body_buffer_bytes: self.body_buffer_size.0,
+            body_buffer_total_bytes: self.body_buffer_total.0,
             min_body_rate: self.min_body_rate.0,
             min_response_rate: self.min_response_rate.0,
             min_rate_grace: self.min_rate_grace.0,
@@ -293,6 +300,7 @@ mod tests {
             "--keep-alive",
             "--graceful-timeout",
             "--body-buffer-size",
+            "--body-buffer-total",
             "--min-body-rate",
             "--min-response-rate",
             "--min-rate-grace",
@@ -358,7 +366,7 @@ mod tests {
         fn(&Config) -> Limit,
     );
 
-    fn rows() -> [Row; 14] {
+    fn rows() -> [Row; 15] {
         [
             (
                 "request line",
@@ -422,6 +430,12 @@ mod tests {
                 "body-buffer-size",
                 "GATEWAY_BODY_BUFFER_SIZE",
                 |c| Limit::Bytes(c.body_buffer_bytes),
+            ),
+            (
+                "request bodies buffered that way, all connections together",
+                "body-buffer-total",
+                "GATEWAY_BODY_BUFFER_TOTAL",
+                |c| Limit::Bytes(c.body_buffer_total_bytes),
             ),
             (
                 "minimum request body rate (bytes/s)",

@@ -4,8 +4,10 @@
 use std::io::{self, Read};
 use std::time::Instant;
 
+use crate::body_budget::{BodyBudget, BodyShare};
 use crate::connection::{Connection, ReadResult};
 use crate::http1::{BodyFraming, ChunkedDecoder, ChunkedLimits, RequestHead};
+use crate::shared::ReadyRequest;
 
 /// A request whose head is complete and whose body is not yet buffered.
 #[derive(Debug)]
@@ -26,6 +28,12 @@ pub(crate) struct Arriving {
     /// into a buffer allocated for its exact size (its length is what arrived), so
     /// that the app can take it whole without a copy; and that size.
     apart: Option<(Vec<u8>, usize)>,
+    /// The body's share of the total buffering bound, while it is buffered here.
+    share: Option<BodyShare>,
+    /// The total bound was spent when the body came: it is not buffered.
+    unbuffered: bool,
+    /// `is_ready` said so.
+    ready: bool,
 }
 
 impl Arriving {
@@ -41,6 +49,37 @@ impl Arriving {
             seen: 0,
             chunked,
             apart: None,
+            share: None,
+            unbuffered: false,
+            ready: false,
+        }
+    }
+
+    /// Takes the body's share of the total buffering bound before any of it is
+    /// buffered (its Content-Length up to `bound`, or `bound` for a chunked body);
+    /// true when it holds one. Without (too little is left), the body is not
+    /// buffered: the request is ready at once and its body streams.
+    pub(crate) fn reserve(&mut self, budget: &BodyBudget, bound: u64) -> bool {
+        if self.share.is_some() {
+            return true;
+        }
+        let bytes = match self.head.framing {
+            BodyFraming::Length(n) => n.min(bound),
+            BodyFraming::Chunked => bound,
+            BodyFraming::None => return true,
+        };
+        self.share = budget.take(bytes);
+        self.unbuffered = self.share.is_none();
+        !self.unbuffered
+    }
+
+    /// The request as a worker takes it; the body's share is given back.
+    pub(crate) fn into_request(mut self) -> ReadyRequest {
+        ReadyRequest {
+            apart: self.take_apart(),
+            head: self.head,
+            head_len: self.head_len,
+            since: self.since,
         }
     }
 
@@ -58,7 +97,8 @@ impl Arriving {
         let BodyFraming::Length(n) = self.head.framing else {
             return;
         };
-        if self.apart.is_some() || n == 0 || n > bound {
+        // Only within the body's share of the total bound (`reserve`).
+        if self.apart.is_some() || self.share.is_none() || n == 0 || n > bound {
             return;
         }
         let Ok(n) = usize::try_from(n) else {
@@ -139,8 +179,15 @@ impl Arriving {
         max_body: u64,
         peer_closed: bool,
     ) -> bool {
+        // Once ready, always: a chunked body's scan does not look at the bytes that
+        // made it ready twice (an oversized chunk, a malformed size line).
+        self.ready = self.ready || self.looks_ready(buf, bound, max_body, peer_closed);
+        self.ready
+    }
+
+    fn looks_ready(&mut self, buf: &[u8], bound: u64, max_body: u64, peer_closed: bool) -> bool {
         let arrived = self.body_bytes(buf.len());
-        if self.head.expect_continue || peer_closed || arrived >= bound {
+        if self.unbuffered || self.head.expect_continue || peer_closed || arrived >= bound {
             return true;
         }
         match self.head.framing {
@@ -227,7 +274,12 @@ mod tests {
         let mut buf = head.to_vec();
         buf.extend_from_slice(b"401\r\nhello");
         assert!(!a.is_ready(&buf, 1 << 20, 2048, false));
-        assert!(arriving(head).is_ready(&buf, 1 << 20, 1024, false));
+        let mut over = arriving(head);
+        assert!(over.is_ready(&buf, 1 << 20, 1024, false));
+        assert!(
+            over.is_ready(&buf, 1 << 20, 1024, false),
+            "asked again, with no new bytes to scan"
+        );
     }
 
     #[test]
@@ -236,11 +288,50 @@ mod tests {
         let mut a = arriving(head);
         let mut buf = head.to_vec();
         buf.extend_from_slice(b"0123");
+        let budget = BodyBudget::new(1 << 20);
+        assert!(a.reserve(&budget, 1024));
+        assert_eq!(budget.left(), (1 << 20) - 10, "its Content-Length is taken");
         a.set_apart(&mut buf, 1024);
         assert_eq!(buf, head, "the body left the connection's buffer");
         assert_eq!(a.body_bytes(buf.len()), 4);
         assert!(!a.is_ready(&buf, 1024, MAX, false));
         assert_eq!(a.take_apart().as_deref(), Some(&b"0123"[..]));
+        drop(a);
+        assert_eq!(budget.left(), 1 << 20, "the share is given back");
+    }
+
+    #[test]
+    fn a_body_that_finds_the_total_bound_spent_is_not_buffered_but_ready() {
+        let head = b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n";
+        let budget = BodyBudget::new(15);
+        let mut first = arriving(head);
+        assert!(first.reserve(&budget, 1024));
+        let mut second = arriving(head);
+        assert!(!second.is_ready(head, 1024, MAX, false));
+        assert!(
+            !second.reserve(&budget, 1024),
+            "5 bytes are left, 10 wanted"
+        );
+        assert!(
+            second.is_ready(head, 1024, MAX, false),
+            "it streams instead"
+        );
+        let mut buf = head.to_vec();
+        buf.extend_from_slice(b"0123");
+        second.set_apart(&mut buf, 1024);
+        assert!(!second.is_apart(), "no buffer of its own either");
+        let chunked = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+        drop(first.into_request());
+        assert_eq!(
+            budget.left(),
+            15,
+            "a worker took the first: its share is back"
+        );
+        assert!(
+            !arriving(chunked).reserve(&budget, 1024),
+            "a chunked body takes the bound"
+        );
+        assert!(arriving(chunked).reserve(&budget, 15));
     }
 
     #[test]

@@ -56,6 +56,13 @@ pub struct Config {
     /// reading it); a chunked body is handed over when complete or when this much
     /// of it is buffered.
     pub body_buffer_bytes: u64,
+    /// Request body bytes all connections together may buffer that way (default
+    /// 128 MiB, so a flood of half-sent bodies cannot take the memory): a body
+    /// takes its share (its Content-Length, or [`Config::body_buffer_bytes`] for a
+    /// chunked one) before it is buffered, and gives it back when a worker takes
+    /// the request; a body that finds too little left is not buffered, and its
+    /// request goes to a worker at once, the body streaming as a larger one does.
+    pub body_buffer_total_bytes: u64,
     /// The slowest a request body may arrive, in bytes per second averaged since
     /// its head was complete, once [`Config::min_rate_grace`] has passed (default
     /// 240, Kestrel's); a slower body gets 408 and a close. 0 turns the check off.
@@ -106,6 +113,7 @@ impl Default for Config {
             keep_alive_timeout: Duration::from_secs(75),
             body_read_timeout: Duration::from_secs(30),
             body_buffer_bytes: 1 << 20,
+            body_buffer_total_bytes: 128 << 20,
             min_body_rate: 240,
             min_response_rate: 240,
             min_rate_grace: Duration::from_secs(5),

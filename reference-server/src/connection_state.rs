@@ -12,7 +12,7 @@ use crate::connection_table::{Lingering, Taken, Waiting, LINGER};
 use crate::http1::{parse_request_head, BodyFraming, Parsed};
 use crate::poller::{Ready, LISTENER, WAKER};
 use crate::response_writer::refuse;
-use crate::shared::{Afterwards, Job, ReadyRequest, Shared};
+use crate::shared::{Afterwards, Job, Shared};
 use crate::socket_wait;
 use crate::worker::{resume_response, serve_connection};
 
@@ -245,12 +245,7 @@ fn on_bytes(
     let job = Job {
         token,
         conn: waiting.conn,
-        request: ReadyRequest {
-            apart: arriving.take_apart(),
-            head: arriving.head,
-            head_len: arriving.head_len,
-            since: arriving.since,
-        },
+        request: arriving.into_request(),
     };
     match mode {
         Mode::Serve(worker) => serve(shared, worker, job),
@@ -283,7 +278,9 @@ fn read_body_behind_head(
         shared.config.max_body_bytes,
     );
     let more_behind = waiting.conn.buf.len() > shared.config.head_limits.max_head_bytes;
-    if !arriving.is_ready(&waiting.conn.buf, bound, max_body, waiting.conn.peer_closed) {
+    if !arriving.is_ready(&waiting.conn.buf, bound, max_body, waiting.conn.peer_closed)
+        && arriving.reserve(&shared.body_budget, bound)
+    {
         arriving.set_apart(&mut waiting.conn.buf, bound);
     }
     if !more_behind {

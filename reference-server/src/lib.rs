@@ -58,6 +58,7 @@ compile_error!("reference-server waits on epoll: it builds on Linux (and Android
 mod accept;
 pub mod access_log;
 mod body_arrival;
+mod body_budget;
 mod build_environ;
 pub mod config;
 mod connection;

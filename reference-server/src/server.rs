@@ -13,6 +13,7 @@ use gateway_spec::App;
 use thiserror::Error;
 
 use crate::access_log::AccessLog;
+use crate::body_budget::BodyBudget;
 use crate::config::Config;
 use crate::connection_table::ConnectionTable;
 use crate::poll_turns::PollTurns;
@@ -190,6 +191,7 @@ impl Server {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let shared = Arc::new(Shared {
             app: Arc::new(app),
+            body_budget: BodyBudget::new(config.body_buffer_total_bytes),
             config,
             access_log: self.access_log,
             shutting_down: Arc::new(AtomicBool::new(false)),

@@ -12,6 +12,7 @@ use crossbeam_channel::{Receiver, Sender, TrySendError};
 use gateway_spec::App;
 
 use crate::access_log::AccessLog;
+use crate::body_budget::BodyBudget;
 use crate::config::Config;
 use crate::connection::Connection;
 use crate::connection_table::ConnectionTable;
@@ -64,6 +65,8 @@ pub(crate) struct AcceptPause {
 pub(crate) struct Shared {
     pub(crate) app: Arc<dyn App>,
     pub(crate) config: Config,
+    /// What is left of the memory bodies arriving in the table may hold.
+    pub(crate) body_budget: BodyBudget,
     pub(crate) access_log: AccessLog,
     /// Set by a graceful stop: finish in-flight requests, accept nothing new.
     pub(crate) shutting_down: Arc<AtomicBool>,
