@@ -112,6 +112,15 @@ impl Arriving {
         self.apart = Some((apart, n));
     }
 
+    /// Whether the body streams from the socket as the app reads it, instead of
+    /// being buffered here: its Content-Length is above `bound`, the total bound
+    /// was spent, or it waits for `100 Continue`.
+    pub(crate) fn streams(&self, bound: u64) -> bool {
+        self.unbuffered
+            || self.head.expect_continue
+            || matches!(self.head.framing, BodyFraming::Length(n) if n > bound)
+    }
+
     /// Whether the body is being read into its own buffer.
     pub(crate) fn is_apart(&self) -> bool {
         self.apart.is_some()

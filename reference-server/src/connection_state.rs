@@ -283,7 +283,9 @@ fn read_body_behind_head(
     {
         arriving.set_apart(&mut waiting.conn.buf, bound);
     }
-    if !more_behind {
+    if !more_behind || arriving.streams(bound) {
+        // A streaming body is read by the worker, from the socket: reading ahead
+        // here would only hold up to the bound in memory per queued request.
         return Ok(());
     }
     if arriving.is_apart() {
@@ -359,7 +361,11 @@ fn reject(
 /// Keeps `conn` only to read and drop what the client still sends, until EOF or
 /// the linger deadline, so that a response already written is not destroyed by a
 /// reset.
-fn start_lingering(shared: &Shared, token: usize, conn: Connection) -> Option<Taken> {
+fn start_lingering(shared: &Shared, token: usize, mut conn: Connection) -> Option<Taken> {
+    // Nothing it read is needed any more: a refused request's head read (up to
+    // the head limit) is not kept for the linger's length.
+    conn.buf = Vec::new();
+    conn.out = Vec::new();
     let until = Instant::now() + LINGER;
     drain_lingering(shared, token, Lingering { conn, until })
 }

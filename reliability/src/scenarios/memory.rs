@@ -1,6 +1,5 @@
 //! Scenario 6: memory stays bounded with many idle connections, concurrent large
-//! uploads streamed by the app, an absurd Content-Length, and a client that never
-//! reads a large response.
+//! uploads, an absurd Content-Length, a client that never reads, half-sent bodies.
 
 use std::io::Write;
 use std::net::TcpStream;
@@ -22,8 +21,10 @@ pub fn run(ctx: &Ctx) -> Outcome {
     let mut outcome = Outcome::new(format!(
         "RSS growth stays bounded: {idle} idle connections < 64 MiB; {uploads} concurrent uploads of \
          {} MiB < 64 MiB; Content-Length 10^15 answered 413 with < 1 MiB growth; a stalled reader \
-         of a 1 GiB response < 16 MiB",
-        upload_bytes >> 20
+         of a 1 GiB response < 16 MiB; half-sent bodies of {half_sent} clients < the 32 MiB total \
+         buffering bound + 16 MiB",
+        upload_bytes >> 20,
+        half_sent = ctx.pick(120, 600),
     ));
     let server = ServerProcess::start(
         &ctx.server,
@@ -129,5 +130,65 @@ pub fn run(ctx: &Ctx) -> Outcome {
     outcome.check_measured(ctx, "stalled reader growth < 16 MiB", growth < 16 << 10);
     drop(stalled);
     server.stop();
+    half_sent_bodies(ctx, &mut outcome);
     outcome
+}
+
+/// Many clients that send half of a body the table would buffer, then stall: the
+/// total buffering bound (LIMIT-17) caps what they cost, where each alone would be
+/// buffered up to its Content-Length.
+fn half_sent_bodies(ctx: &Ctx, outcome: &mut Outcome) {
+    const TOTAL_MIB: u64 = 32;
+    const SENT: usize = 500 << 10;
+    let clients = ctx.pick(120, 600);
+    let total = format!("{TOTAL_MIB}MiB");
+    let server = ServerProcess::start(
+        &ctx.server,
+        // Few workers and a short queue: beyond the total bound, bodies go to
+        // workers, and what waits for one holds a head read (up to 64 KiB) each;
+        // 4 + 64 of them fit in the slack below, and the rest get 503.
+        &[
+            "--max-connections",
+            "20000",
+            "--body-buffer-total",
+            &total,
+            "--workers",
+            "4",
+            "--queue-depth",
+            "64",
+        ],
+        None,
+    );
+    let before = server.stats().rss_kib;
+    let head = b"POST /upload-sink HTTP/1.1\r\nHost: r\r\nContent-Length: 1000000\r\n\r\n";
+    let half = vec![b'h'; SENT];
+    let mut held = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        let Ok(mut stream) = TcpStream::connect(server.addr) else {
+            break;
+        };
+        stream.set_write_timeout(Some(Duration::from_secs(5))).ok();
+        if stream.write_all(head).is_ok() && stream.write_all(&half).is_ok() {
+            held.push(stream);
+        }
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let stats = server.stats();
+    let growth = stats.peak_rss_kib.saturating_sub(before);
+    let unbounded_kib = (clients * SENT) as u64 >> 10;
+    outcome.figure(
+        "clients that sent half of a 1 MB body (500 KiB) and stalled",
+        format!("{} of {clients}", held.len()),
+    );
+    outcome.figure(
+        "their RSS growth (peak), total bound / unbounded",
+        format!("{} / {TOTAL_MIB} MiB / {}", mib(growth), mib(unbounded_kib)),
+    );
+    outcome.check_measured(
+        ctx,
+        "half-sent bodies cost under the total bound + 16 MiB",
+        growth < (TOTAL_MIB + 16) << 10,
+    );
+    drop(held);
+    server.stop();
 }
