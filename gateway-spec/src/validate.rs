@@ -276,7 +276,7 @@ impl<A: App> Validator<A> {
             produced: 0,
             ended: false,
         };
-        let checked = Body::from_iter(chunks).on_close(move || {
+        let checked = Body::try_from_chunks(chunks).on_close(move || {
             // Saturating: check_bodies_closed may already have counted this one.
             let _ = open.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
         });

@@ -111,7 +111,7 @@ fn a_fault_after_the_headers_went_out_aborts_the_response() {
         start.call(StatusCode::OK, HeaderMap::new())?;
         let mut input = environ.input;
         let mut first = true;
-        Ok(Body::from_iter(std::iter::from_fn(move || {
+        Ok(Body::try_from_chunks(std::iter::from_fn(move || {
             if std::mem::take(&mut first) {
                 return Some(Ok("started".into()));
             }
@@ -220,7 +220,7 @@ fn mirror(environ: Environ, start: StartResponse) -> Result<Body, AppError> {
     headers.insert("content-type", HeaderValue::from_static("text/plain"));
     start.call(StatusCode::OK, headers)?;
     let mut input = environ.input;
-    Ok(Body::from_iter(std::iter::from_fn(move || {
+    Ok(Body::try_from_chunks(std::iter::from_fn(move || {
         let mut buf = [0; 4];
         match input.read(&mut buf) {
             Ok(0) | Err(_) => None,

@@ -56,9 +56,11 @@ fn three_chunks(closed: Arc<AtomicUsize>) -> impl gateway_spec::App {
         start.call(StatusCode::OK, HeaderMap::new())?;
         let closed = closed.clone();
         Ok(
-            Body::from_iter(["a", "b", "c"].map(|s| Ok(Bytes::from(s)))).on_close(move || {
-                closed.fetch_add(1, Ordering::SeqCst);
-            }),
+            Body::try_from_chunks(["a", "b", "c"].map(|s| Ok(Bytes::from(s)))).on_close(
+                move || {
+                    closed.fetch_add(1, Ordering::SeqCst);
+                },
+            ),
         )
     }
 }

@@ -61,13 +61,13 @@ fn write_after_the_app_returned_is_refused() {
     let app = |_: Environ, start: StartResponse| -> Result<Body, AppError> {
         let mut write = start.call(StatusCode::OK, HeaderMap::new())?;
         let mut once = true;
-        Ok(Body::from_iter(std::iter::from_fn(move || {
+        Ok(Body::try_from_chunks(std::iter::from_fn(move || {
             if !std::mem::take(&mut once) {
                 return None;
             }
             Some(match write.write_all(b"late") {
-                Ok(()) => Ok("write accepted".into()),
-                Err(e) => Ok(e.to_string().into()),
+                Ok(()) => Ok("write accepted".to_owned()),
+                Err(e) => Ok(e.to_string()),
             })
         })))
     };
@@ -119,9 +119,9 @@ fn a_gone_client_stops_the_body_within_one_chunk_and_closes_it() {
         start.call(StatusCode::OK, HeaderMap::new())?;
         let p = p.clone();
         let c = c.clone();
-        Ok(Body::from_iter(std::iter::repeat_with(move || {
+        Ok(Body::try_from_chunks(std::iter::repeat_with(move || {
             *p.lock().unwrap() += 1;
-            Ok("chunk".into())
+            Ok::<_, AppError>("chunk")
         }))
         .on_close(move || *c.lock().unwrap() = true))
     };

@@ -36,7 +36,7 @@ fn ok(response: &TestResponse) {
 }
 
 fn chunks(parts: &'static [&'static str]) -> Body {
-    Body::from_iter(parts.iter().map(|p| Ok(Bytes::from_static(p.as_bytes()))))
+    Body::try_from_chunks(parts.iter().map(|p| Ok(Bytes::from_static(p.as_bytes()))))
 }
 
 #[test]
@@ -159,7 +159,7 @@ fn counting_app(
             _ => {
                 start.call(StatusCode::OK, HeaderMap::new())?;
                 let mut step = 0;
-                Ok(Body::from_iter(std::iter::from_fn(move || {
+                Ok(Body::try_from_chunks(std::iter::from_fn(move || {
                     step += 1;
                     match (mode, step) {
                         (_, 1) => Some(Ok(Bytes::from("first"))),
@@ -238,7 +238,7 @@ fn panic_after_start_response_but_before_body_still_yields_500() {
 fn start_response_in_the_first_iteration_is_honoured() {
     let app = |_: Environ, start: StartResponse| {
         let mut started = false;
-        Ok(Body::from_iter(std::iter::from_fn(move || {
+        Ok(Body::try_from_chunks(std::iter::from_fn(move || {
             if started {
                 return None;
             }

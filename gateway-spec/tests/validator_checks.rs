@@ -88,7 +88,7 @@ const APP_CASES: &[(&str, TestApp)] = &[
     (rules::WRITE_AFTER_RETURN, |_, start| {
         let mut write = start.call(StatusCode::OK, plain())?;
         let mut done = false;
-        Ok(Body::from_iter(std::iter::from_fn(move || {
+        Ok(Body::try_from_chunks(std::iter::from_fn(move || {
             if done {
                 return None;
             }
@@ -107,19 +107,19 @@ const APP_CASES: &[(&str, TestApp)] = &[
     }),
     (rules::BODY_MATCHES_CONTENT_LENGTH, |_, start| {
         start.call(StatusCode::OK, with("content-length", "10"))?;
-        Ok(Body::from_iter([chunk("four")]))
+        Ok(Body::try_from_chunks([chunk("four")]))
     }),
     (rules::BODY_MATCHES_CONTENT_LENGTH, |_, start| {
         start.call(StatusCode::OK, with("content-length", "2"))?;
-        Ok(Body::from_iter([chunk("four")]))
+        Ok(Body::try_from_chunks([chunk("four")]))
     }),
     (rules::BODY_MATCHES_LEN, |_, start| {
         start.call(StatusCode::OK, plain())?;
-        Ok(Body::from_iter([chunk("four")]).with_len(9))
+        Ok(Body::try_from_chunks([chunk("four")]).with_len(9))
     }),
     (rules::LENGTHS_AGREE, |_, start| {
         start.call(StatusCode::OK, with("content-length", "4"))?;
-        Ok(Body::from_iter([chunk("four")]).with_len(5))
+        Ok(Body::try_from_chunks([chunk("four")]).with_len(5))
     }),
 ];
 
@@ -164,7 +164,7 @@ fn correct_app(mut environ: Environ, start: StartResponse) -> Result<Body, AppEr
         }
         b"/lazy" => {
             let mut first = true;
-            Ok(Body::from_iter(std::iter::from_fn(move || {
+            Ok(Body::try_from_chunks(std::iter::from_fn(move || {
                 if !first {
                     return None;
                 }

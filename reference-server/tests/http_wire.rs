@@ -42,7 +42,7 @@ impl gateway_spec::App for TestApp {
             "/panic-after" => {
                 start.call(StatusCode::OK, headers)?;
                 let mut step = 0;
-                Ok(Body::from_iter(std::iter::from_fn(move || {
+                Ok(Body::try_from_chunks(std::iter::from_fn(move || {
                     step += 1;
                     match step {
                         1 => Some(Ok(Bytes::from("partial "))),
@@ -52,7 +52,9 @@ impl gateway_spec::App for TestApp {
             }
             "/stream" => {
                 start.call(StatusCode::OK, headers)?;
-                Ok(Body::from_iter(["a", "b", "c"].map(|s| Ok(Bytes::from(s)))))
+                Ok(Body::try_from_chunks(
+                    ["a", "b", "c"].map(|s| Ok(Bytes::from(s))),
+                ))
             }
             "/sleep" => {
                 std::thread::sleep(Duration::from_millis(400));

@@ -20,7 +20,7 @@ fn app(closed: Arc<AtomicUsize>) -> impl gateway_spec::App {
         start.call(StatusCode::OK, HeaderMap::new())?;
         if environ.path_info == b"/endless" {
             let closed = closed.clone();
-            return Ok(Body::from_iter(std::iter::repeat_with(|| {
+            return Ok(Body::try_from_chunks(std::iter::repeat_with(|| {
                 std::thread::sleep(Duration::from_millis(5));
                 Ok(Bytes::from(vec![b'x'; 64 * 1024]))
             }))
@@ -140,7 +140,7 @@ fn the_connection_limit_pauses_accepting_until_a_connection_closes() {
 fn a_client_that_stops_reading_is_cut_at_the_write_timeout() {
     let app = |_: Environ, start: StartResponse| -> Result<Body, AppError> {
         start.call(StatusCode::OK, HeaderMap::new())?;
-        Ok(Body::from_iter(
+        Ok(Body::try_from_chunks(
             std::iter::repeat_with(|| Ok(Bytes::from(vec![b'y'; 1 << 20]))).take(200),
         ))
     };

@@ -37,7 +37,7 @@ impl gateway_spec::App for App {
                 let chunk = Bytes::from(vec![b'x'; 64 * 1024]);
                 let closed = self.closed.clone();
                 Ok(
-                    Body::from_iter((0..1024).map(move |_| Ok(chunk.clone()))).on_close(
+                    Body::try_from_chunks((0..1024).map(move |_| Ok(chunk.clone()))).on_close(
                         move || {
                             closed.fetch_add(1, Ordering::SeqCst);
                         },
