@@ -43,7 +43,10 @@ HOW = {
     "bridge": "`gateway-serve --processes 1 --wsgi fixture_app.py:application` (the gateway-wsgi bridge on the reference server)",
     "granian": "`granian --interface wsgi --workers 1 --blocking-threads 4 fixture_app:application`",
 }
-CASE_LINE = re.compile(r"^(?P<case>[a-z-]+/\d{3}-[a-z0-9-]+) \((?P<cite>[^)]*)\): (?P<why>.*)$")
+# A cite may hold one level of parentheses ("RFC 9112 section 3 (RFC 3986 appendix A)").
+CASE_LINE = re.compile(
+    r"^(?P<case>[a-z-]+/\d{3}-[a-z0-9-]+) \((?P<cite>(?:[^()]|\([^()]*\))*)\): (?P<why>.*)$"
+)
 
 
 def load(results, name):
