@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # bench/run.sh: the one benchmark command. Builds the bench workspace in release
 # mode, then measures the reference server and its peers (hyper, tiny_http, and
-# gunicorn and waitress when Python is available) one at a time on 127.0.0.1 with
-# wrk, alternating the servers and repeating the sweep, and writes
-# bench/results.json and bench/RESULTS.md. See bench/README.md for every setting.
+# gunicorn and waitress when Python is available; nginx for the file endpoints)
+# one at a time on 127.0.0.1 with wrk, alternating the servers and repeating the
+# sweep, and writes bench/results.json and bench/RESULTS.md. See bench/README.md
+# for every setting.
 #
 #   bench/run.sh                  # full sweep: 4 endpoints x 4 loads x 3 repeats
 #   BENCH_QUICK=1 bench/run.sh    # smoke run: 1 s per point, 1 repeat
+#   BENCH_ENDPOINTS="file4k file100m" BENCH_SERVERS="reference nginx" bench/run.sh
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,7 +29,8 @@ SERVERS=${BENCH_SERVERS:-"reference hyper tiny_http gunicorn waitress"}
 PYTHON=${BENCH_PYTHON:-python3}
 WRK_TIMEOUT=${BENCH_WRK_TIMEOUT:-10s}
 
-TARGET="$BENCH_DIR/target/release"
+# CARGO_TARGET_DIR moves the build, as it does for cargo.
+TARGET="${CARGO_TARGET_DIR:-$BENCH_DIR/target}/release"
 VENV="$BENCH_DIR/.venv"
 LOG_DIR="$BENCH_DIR/logs"
 SAMPLES="$BENCH_DIR/samples.tsv"
@@ -64,6 +67,9 @@ stop_server() {
 cleanup() {
     stop_server "$SERVER_PID"
     SERVER_PID=""
+    # Only what this run made: the files it wrote, nginx's prefix.
+    if [ -n "${MADE_FILES_DIR:-}" ]; then rm -rf "$MADE_FILES_DIR"; fi
+    if [ -n "${NGINX_PREFIX:-}" ]; then rm -rf "$NGINX_PREFIX"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -78,6 +84,20 @@ if ! command -v wrk >/dev/null; then
         die "cannot install wrk (apt-get install -y wrk)"
 fi
 command -v curl >/dev/null || die "curl is needed for the pre-flight checks"
+wanted() { # server -> whether BENCH_SERVERS names it
+    printf '%s\n' $SERVERS | grep -qx "$1"
+}
+NGINX=${BENCH_NGINX:-nginx}
+if wanted nginx && ! command -v "$NGINX" >/dev/null; then
+    # Debian's policy-rc.d (or the lack of an init system) keeps the package's own
+    # service from starting; the bench runs an instance of its own.
+    log "nginx is missing: installing it with apt-get"
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get install -y nginx >/dev/null 2>&1 ||
+        { as_root apt-get update >/dev/null && as_root apt-get install -y nginx >/dev/null; } ||
+        die "cannot install nginx (apt-get install -y nginx)"
+    NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+fi
 
 log "building the bench workspace (release)"
 cargo build --release --quiet --manifest-path "$BENCH_DIR/Cargo.toml" \
@@ -106,6 +126,58 @@ if [ "$wanted_python" = 1 ]; then
     fi
 fi
 
+# ---- the files of the file endpoints, the same for every server ----
+FILES_DIR=${BENCH_FILES_DIR:-}
+MADE_FILES_DIR=""
+if [ -z "$FILES_DIR" ]; then
+    FILES_DIR=$(mktemp -d "${TMPDIR:-/tmp}/gateway-bench-files.XXXXXX")
+    MADE_FILES_DIR=$FILES_DIR
+    # Random bytes, so that no server can serve them from a pattern; a 4 KiB file
+    # and a 100 MiB one (larger than every socket buffer: the response waits).
+    head -c 4096 /dev/urandom >"$FILES_DIR/4k"
+    head -c $((100 * 1024 * 1024)) /dev/urandom >"$FILES_DIR/100m"
+    # nginx's workers drop root for nobody: they must be able to read them.
+    chmod 755 "$FILES_DIR" && chmod 644 "$FILES_DIR/4k" "$FILES_DIR/100m"
+fi
+export BENCH_FILES_DIR=$FILES_DIR
+
+# nginx as a static file server: its own prefix, no access log, sendfile on, a
+# loopback port chosen per start like every server's; it answers GET / too, so
+# that the start-up check works as for the others.
+NGINX_PREFIX=""
+if wanted nginx; then
+    NGINX_PREFIX=$(mktemp -d "${TMPDIR:-/tmp}/gateway-bench-nginx.XXXXXX")
+    chmod 755 "$NGINX_PREFIX"
+fi
+nginx_conf() { # port -> $NGINX_PREFIX/nginx.conf
+    cat >"$NGINX_PREFIX/nginx.conf" <<NGINXCONF
+daemon off;
+master_process on;
+worker_processes auto;
+pid $NGINX_PREFIX/nginx.pid;
+error_log $NGINX_PREFIX/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    sendfile on;
+    keepalive_requests 1000000;
+    keepalive_timeout 75s;
+    client_body_temp_path $NGINX_PREFIX/client_body;
+    proxy_temp_path $NGINX_PREFIX/proxy;
+    fastcgi_temp_path $NGINX_PREFIX/fastcgi;
+    uwsgi_temp_path $NGINX_PREFIX/uwsgi;
+    scgi_temp_path $NGINX_PREFIX/scgi;
+    types { }
+    default_type application/octet-stream;
+    server {
+        listen 127.0.0.1:$1;
+        location = / { default_type text/plain; return 200 "Hello, World!"; }
+        location /file/ { alias $FILES_DIR/; }
+    }
+}
+NGINXCONF
+}
+
 # ---- servers, endpoints and loads ----
 server_cmd() { # name port -> the command line, one word per line
     local addr="127.0.0.1:$2"
@@ -122,7 +194,9 @@ server_cmd() { # name port -> the command line, one word per line
         --log-level warning bench_app:application ;;
     waitress) printf '%s\n' "$VENV/bin/waitress-serve" --listen="$addr" --threads=4 \
         --connection-limit=1000 bench_app:application ;;
-    *) die "unknown server '$1' (known: reference reference-before hyper tiny_http gunicorn waitress)" ;;
+    nginx) printf '%s\n' "$NGINX" -p "$NGINX_PREFIX/" -c "$NGINX_PREFIX/nginx.conf" \
+        -e "$NGINX_PREFIX/error.log" ;;
+    *) die "unknown server '$1' (known: reference reference-before hyper tiny_http gunicorn waitress nginx)" ;;
     esac
 }
 server_argv() { # name port -> ARGV
@@ -132,6 +206,7 @@ describe_server() {
     server_argv "$1" PORT
     local text="${ARGV[*]}"
     text=${text//$BENCH_DIR/bench}
+    if [ -n "$NGINX_PREFIX" ]; then text=${text//$NGINX_PREFIX/NGINX_PREFIX}; fi
     # waitress-serve imports bench_app from PYTHONPATH.
     if [ "$1" = waitress ]; then text="PYTHONPATH=bench/python $text"; fi
     printf '%s' "$text"
@@ -143,7 +218,17 @@ endpoint_params() { # name -> METHOD PATH BODY_BYTES
     echo4k) echo "POST /echo 4096" ;;
     echo1m) echo "POST /echo 1048576" ;;
     stream) echo "GET /stream 0" ;;
-    *) die "unknown endpoint '$1' (known: hello echo4k echo1m stream)" ;;
+    file4k) echo "GET /file/4k 0" ;;
+    file100m) echo "GET /file/100m 0" ;;
+    *) die "unknown endpoint '$1' (known: hello echo4k echo1m stream file4k file100m)" ;;
+    esac
+}
+serves() { # server endpoint -> whether the server has that route
+    case $1/$2 in
+    nginx/echo4k | nginx/echo1m | nginx/stream) return 1 ;; # a static file server
+    # The Rust and Python peers have no file route; nginx is the file peer.
+    hyper/file* | tiny_http/file* | gunicorn/file* | waitress/file*) return 1 ;;
+    *) return 0 ;;
     esac
 }
 load_params() { # name -> CONNECTIONS THREADS CLOSE
@@ -162,6 +247,7 @@ for s in $SERVERS; do server_cmd "$s" 0 >/dev/null; done
 start_server() { # name -> sets SERVER_PID and PORT, waits until GET / answers
     PORT=$("$REPORT" free-port)
     server_argv "$1" "$PORT"
+    if [ "$1" = nginx ]; then nginx_conf "$PORT"; fi
     local out="$LOG_DIR/$1.log"
     echo "== $(date -u +%FT%TZ) ${ARGV[*]}" >>"$out"
     if [ "$1" = waitress ]; then
@@ -183,19 +269,35 @@ start_server() { # name -> sets SERVER_PID and PORT, waits until GET / answers
     return 1
 }
 
-preflight() { # name: every route answers what it should, on a fresh server
-    local base="http://127.0.0.1:$PORT" body got headers
+preflight() { # name: every route of the sweep answers what it should, on a fresh server
+    local base="http://127.0.0.1:$PORT" body got headers endpoint name
     got=$(curl -s --max-time 5 "$base/")
     [ "$got" = "Hello, World!" ] || { log "$1: GET / answered '$got'"; return 1; }
-    body="$LOG_DIR/body-4k.bin"
-    head -c 4096 /dev/zero | tr '\0' x >"$body"
-    got=$(curl -s --max-time 5 -H 'Expect:' --data-binary "@$body" -o "$LOG_DIR/echo.out" -w '%{http_code} %{size_download}' "$base/echo")
-    [ "$got" = "200 4096" ] && cmp -s "$body" "$LOG_DIR/echo.out" ||
-        { log "$1: POST /echo (4 KiB) answered '$got'"; return 1; }
-    headers=$(curl -s --max-time 10 -D - -o "$LOG_DIR/stream.out" "$base/stream" | tr -d '\r' | tr 'A-Z' 'a-z')
-    got=$(stat -c %s "$LOG_DIR/stream.out")
-    [ "$got" = 1048576 ] && grep -q '^transfer-encoding: chunked' <<<"$headers" ||
-        { log "$1: GET /stream sent $got bytes with head: $headers"; return 1; }
+    for endpoint in $ENDPOINTS; do
+        serves "$1" "$endpoint" || continue
+        case $endpoint in
+        echo4k | echo1m)
+            body="$LOG_DIR/body-4k.bin"
+            head -c 4096 /dev/zero | tr '\0' x >"$body"
+            got=$(curl -s --max-time 5 -H 'Expect:' --data-binary "@$body" -o "$LOG_DIR/echo.out" -w '%{http_code} %{size_download}' "$base/echo")
+            [ "$got" = "200 4096" ] && cmp -s "$body" "$LOG_DIR/echo.out" ||
+                { log "$1: POST /echo (4 KiB) answered '$got'"; return 1; }
+            ;;
+        stream)
+            headers=$(curl -s --max-time 10 -D - -o "$LOG_DIR/stream.out" "$base/stream" | tr -d '\r' | tr 'A-Z' 'a-z')
+            got=$(stat -c %s "$LOG_DIR/stream.out")
+            [ "$got" = 1048576 ] && grep -q '^transfer-encoding: chunked' <<<"$headers" ||
+                { log "$1: GET /stream sent $got bytes with head: $headers"; return 1; }
+            ;;
+        file4k | file100m)
+            name=${endpoint#file}
+            got=$(curl -s --max-time 30 -o "$LOG_DIR/file.out" -w '%{http_code}' "$base/file/$name")
+            [ "$got" = 200 ] && cmp -s "$FILES_DIR/$name" "$LOG_DIR/file.out" ||
+                { log "$1: GET /file/$name answered $got, not the file's bytes"; return 1; }
+            rm -f "$LOG_DIR/file.out"
+            ;;
+        esac
+    done
 }
 
 # ---- the sweep ----
@@ -238,6 +340,7 @@ for repeat in $(seq "$REPEATS"); do
             point_index=$((point_index + 1))
             order=("${SERVER_LIST[@]:shift_by}" "${SERVER_LIST[@]:0:shift_by}")
             for server in "${order[@]}"; do
+                serves "$server" "$endpoint" || continue
                 if ! start_server "$server"; then
                     continue
                 fi
@@ -276,7 +379,7 @@ FINISHED=$(date -u +%FT%TZ)
     printf 'servers\t%s\n' "${SERVER_LIST[*]}"
     printf 'endpoints\t%s\n' "$ENDPOINTS"
     printf 'loads\t%s\n' "$LOADS"
-    printf 'endpoint_meaning\thello = GET / (13 bytes); echo4k, echo1m = POST /echo with a 4 KiB or 1 MiB body, echoed; stream = GET /stream, 1 MiB in 64 KiB chunks of unknown length (chunked)\n'
+    printf 'endpoint_meaning\thello = GET / (13 bytes); echo4k, echo1m = POST /echo with a 4 KiB or 1 MiB body, echoed; stream = GET /stream, 1 MiB in 64 KiB chunks of unknown length (chunked); file4k, file100m = GET /file/4k, /file/100m, a file of random bytes sent whole (Body::file on the reference server, sendfile on nginx)\n'
     printf 'load_meaning\tka1, ka16, ka256 = keep-alive with 1, 16, 256 connections (wrk -t1, -t2, -t2); close16 = Connection: close with 16 connections (-t2)\n'
     printf 'method\teach point: a fresh server process, a %s s wrk warm-up, then a %s s measured wrk run; peak RSS read before stopping it; servers alternated (each point starts with a different one), the whole sweep repeated %s times\n' \
         "$WARMUP" "$DURATION" "$REPEATS"

@@ -112,22 +112,24 @@ impl Body {
         Self::with_source(Source::Iter(Box::new(chunks)), None)
     }
 
-    /// The first form of [`Body::try_from_chunks`], kept for the crates that call
-    /// it: items must be `Result<Bytes, AppError>`. New code uses
-    /// [`Body::from_chunks`] or [`Body::try_from_chunks`]; `collect::<Body>()` is
-    /// the [`FromIterator`] impl, which gathers chunks eagerly into a body of known
-    /// length.
+    /// The first form of [`Body::try_from_chunks`], kept so that older apps still
+    /// build: items must be `Result<Bytes, AppError>`, and its name shadows
+    /// [`FromIterator::from_iter`], which `collect::<Body>()` uses to gather chunks
+    /// eagerly into a body of known length. Use [`Body::from_chunks`] or
+    /// [`Body::try_from_chunks`].
     ///
     /// ```
+    /// # #![allow(deprecated)]
     /// use gateway_spec::Body;
     /// use bytes::Bytes;
     ///
     /// let body = Body::from_iter([Ok(Bytes::from("a")), Ok(Bytes::from("b"))]);
     /// assert_eq!(body.len(), None);
     /// ```
-    // Not deprecated yet: the server crates still call it, and their builds deny
-    // warnings. It names the inherent form, which `FromIterator` cannot replace
-    // because that trait collects rather than keeping the iterator.
+    #[deprecated(
+        since = "0.1.0",
+        note = "use Body::try_from_chunks (or Body::from_chunks for chunks that cannot fail)"
+    )]
     #[allow(clippy::should_implement_trait)]
     pub fn from_iter<I>(chunks: I) -> Self
     where
@@ -237,7 +239,9 @@ impl Body {
 
     /// For servers: the file behind the fast path and the number of bytes to send
     /// from its current position, or `None` for other bodies. A server that sends the
-    /// file itself must not call [`Body::next_chunk`] afterwards.
+    /// file itself must not call [`Body::next_chunk`] afterwards. The exchange does
+    /// so through [`Output::send_file`](crate::exchange::Output::send_file), when the
+    /// server's output has a zero-copy path.
     pub fn file_parts(&mut self) -> Option<(&mut File, u64)> {
         match &mut self.source {
             Source::File { file, remaining } => Some((file, *remaining)),

@@ -5,6 +5,7 @@
 use std::any::Any;
 use std::error::Error;
 use std::fmt;
+use std::fs::File;
 use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -43,6 +44,38 @@ pub trait Output: Send + 'static {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+    /// Sends up to `len` bytes of `file` from its current position as body bytes,
+    /// without waiting and, where the output can, without copying them through user
+    /// space (`sendfile`): the file fast path (FILE-3). Returns how many bytes went
+    /// out, and moves the file's position past them. Fewer than `len` went out when
+    /// the output is backed up ([`Output::is_backed_up`] then says so) or the file
+    /// ended early (it shrank, FILE-5).
+    ///
+    /// The exchange calls it only for a [`Body::file`] body it frames with a
+    /// Content-Length or by closing the connection, never chunked, and caps `len` at
+    /// what the framing allows: the bytes on the wire are those plain reads would
+    /// have sent (FILE-2). The default has no such path, and the exchange iterates
+    /// the body instead, which reads the file.
+    fn send_file(&mut self, file: &mut File, len: u64) -> Result<u64, SendFileError> {
+        let _ = (file, len);
+        Err(SendFileError::Unsupported)
+    }
+}
+
+/// Why [`Output::send_file`] sent no further byte.
+#[derive(Debug, thiserror::Error)]
+pub enum SendFileError {
+    /// The output, or this file (a pipe, a file system that cannot send without
+    /// reading), has no zero-copy path. Nothing was sent: the exchange reads the file
+    /// through the body instead.
+    #[error("the file cannot be sent without reading it")]
+    Unsupported,
+    /// Reading the file failed: the app's failure, as a failed body chunk (BODY-10).
+    #[error("reading the file failed: {0}")]
+    File(#[source] io::Error),
+    /// Writing to the client failed: it went away.
+    #[error("writing to the client failed: {0}")]
+    Client(#[source] io::Error),
 }
 
 /// What went wrong in an exchange.
@@ -300,6 +333,12 @@ fn stream_body<O: Output>(state: &Mutex<State<O>>, mut body: Body, pausable: boo
                 break Some(failure);
             }
         }
+        match lock(state).send_file_part(&mut body) {
+            FilePart::Sent(Flow::Continue) => continue,
+            FilePart::Sent(Flow::Stop) => break None,
+            FilePart::Failed(failure) => break Some(failure),
+            FilePart::ReadIt => {}
+        }
         let chunk = match catch_unwind(AssertUnwindSafe(|| body.next_chunk())) {
             Err(panic) => break Some(Failure::Panic(panic_message(&*panic))),
             Ok(None) => break None,
@@ -323,6 +362,18 @@ fn stream_body<O: Output>(state: &Mutex<State<O>>, mut body: Body, pausable: boo
     })
 }
 
+/// What one step of the file fast path did.
+enum FilePart {
+    /// File bytes went out (or none could, the output being backed up): go on, or
+    /// the body is over (its span sent, HEAD, the app's Content-Length reached, the
+    /// file ended early).
+    Sent(Flow),
+    /// The body failed, or the client went away.
+    Failed(Failure),
+    /// Not a file body, or no zero-copy path for it: pull the body's chunks.
+    ReadIt,
+}
+
 /// Whether the body iteration should go on.
 enum Flow {
     Continue,
@@ -341,6 +392,9 @@ struct State<O> {
     must_close: bool,
     /// `App::call` returned: the write handle is closed (WRITE-4).
     returned: bool,
+    /// The file fast path was refused (chunked framing, an output or a file
+    /// without one): the body is read like any other from then on.
+    read_file: bool,
     /// The client fault the request's input met, if any.
     client_error: ClientErrorRecord,
     output: Option<O>,
@@ -357,6 +411,7 @@ impl<O: Output> State<O> {
             sent: 0,
             must_close: false,
             returned: false,
+            read_file: false,
             client_error,
             output: Some(output),
         }
@@ -419,6 +474,79 @@ impl<O: Output> State<O> {
         match framing {
             Framing::Length(n) if self.sent >= n => Ok(Flow::Stop),
             _ => Ok(Flow::Continue),
+        }
+    }
+
+    /// Sends the next part of a file body through [`Output::send_file`], with the
+    /// framing rules [`State::send`] applies to a chunk: the head first, nothing
+    /// for HEAD, no byte beyond the app's Content-Length (FRAME-4, FILE-2).
+    fn send_file_part(&mut self, body: &mut Body) -> FilePart {
+        if self.read_file {
+            return FilePart::ReadIt;
+        }
+        let Some((file, span)) = body.file_parts() else {
+            return FilePart::ReadIt;
+        };
+        // Every body byte sent so far came from the file, from where the body began:
+        // what is left of its span starts at the file's current position.
+        let left = span.saturating_sub(self.sent);
+        if left == 0 {
+            // The end of the body, as plain reads would meet it: the response is
+            // completed (or found short) the same way.
+            return FilePart::Sent(Flow::Stop);
+        }
+        let framing = match self.commit() {
+            Ok(framing) => framing,
+            Err(failure) => return FilePart::Failed(failure),
+        };
+        let len = match framing {
+            Framing::NoBody => return FilePart::Sent(Flow::Stop),
+            Framing::Length(n) => {
+                let room = n - self.sent;
+                if left > room {
+                    // The file is longer than the app's Content-Length: only that
+                    // much goes out, then the connection closes (FRAME-4).
+                    self.must_close = true;
+                }
+                left.min(room)
+            }
+            Framing::CloseDelimited => left,
+            Framing::Chunked => {
+                // A partial zero-copy send cannot be framed as one chunk; a file body
+                // always has a known length, so this is only ever a fallback.
+                self.read_file = true;
+                return FilePart::ReadIt;
+            }
+        };
+        if len == 0 {
+            return FilePart::Sent(Flow::Stop);
+        }
+        let output = match self.output() {
+            Ok(output) => output,
+            Err(failure) => return FilePart::Failed(failure),
+        };
+        match output.send_file(file, len) {
+            Ok(n) => {
+                let backed_up = output.is_backed_up();
+                self.sent += n;
+                match framing {
+                    Framing::Length(total) if self.sent >= total => FilePart::Sent(Flow::Stop),
+                    // Nothing went out on a socket with room: the file ended early.
+                    _ if n == 0 && !backed_up => FilePart::Sent(Flow::Stop),
+                    _ => FilePart::Sent(Flow::Continue),
+                }
+            }
+            // Nothing of the file went out yet, and its position is untouched: the
+            // body's own reads send the same bytes.
+            Err(SendFileError::Unsupported) if self.sent == 0 => {
+                self.read_file = true;
+                FilePart::ReadIt
+            }
+            Err(SendFileError::Unsupported) => FilePart::Failed(Failure::AppError(
+                "the file could no longer be sent after part of it was".into(),
+            )),
+            Err(SendFileError::File(e)) => FilePart::Failed(Failure::AppError(e.to_string())),
+            Err(SendFileError::Client(e)) => FilePart::Failed(self.client_gone(e)),
         }
     }
 

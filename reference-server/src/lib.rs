@@ -19,6 +19,8 @@
 //!    `request_body`), send the response through `response_writer`; when the socket
 //!    would block, the response is parked with its connection
 //!    (`response_in_flight`) and any worker resumes it once the socket is writable.
+//!    A file body that reaches the server unchanged goes out with `sendfile`
+//!    (`file_send`), parked the same way between two sends.
 //!    Then it drains what the app left unread and puts the connection back.
 //! 4. `supervisor` runs no app: it passes on the turns of stalled workers, stands
 //!    in while every worker is busy (`shared` holds the queue of ready requests; a
@@ -66,6 +68,7 @@ mod connection_state;
 mod connection_table;
 mod data_rate;
 mod date;
+mod file_send;
 pub mod http1;
 mod poll_turns;
 mod poller;
@@ -80,6 +83,7 @@ mod worker;
 
 pub use access_log::AccessLog;
 pub use config::Config;
+pub use file_send::sendfile_bytes;
 #[allow(deprecated)]
 pub use server::Stopper;
 pub use server::{Controller, ServeError, ServeReport, Server, ServerHandle};

@@ -1,15 +1,17 @@
 //! The response on the wire: the status line and headers, then the body framed as
 //! the exchange chose (Content-Length, chunked, close-delimited). Writes never wait:
-//! what the socket does not take stays here, and the exchange pauses. It decides no
-//! framing itself; `gateway_spec::exchange` does, by SPEC.md's FRAME rules.
+//! what the socket does not take stays here, and the exchange pauses; a file body
+//! goes from the file to the socket (`file_send`), none of it held here. It decides
+//! no framing itself; `gateway_spec::exchange` does, by SPEC.md's FRAME rules.
 
+use std::fs::File;
 use std::io::{self, IoSlice, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use gateway_spec::exchange::Output;
+use gateway_spec::exchange::{Output, SendFileError};
 use gateway_spec::framing::Framing;
 use gateway_spec::ResponseHead;
 use http::{StatusCode, Version};
@@ -17,6 +19,7 @@ use http::{StatusCode, Version};
 use crate::config::SERVER_SOFTWARE;
 use crate::connection::Connection;
 use crate::date::with_http_date;
+use crate::file_send;
 use crate::http1::{encode_response_head, DefaultHeaders};
 use crate::request_body::{lock, BodyState};
 use crate::shared::Shared;
@@ -48,6 +51,9 @@ pub(crate) struct WireOutput {
     pending: Vec<u8>,
     /// A write found the socket full, and `pending` holds what it left.
     blocked: bool,
+    /// A file send found the socket full: nothing waits in `pending`, but the
+    /// socket must drain before the file's next bytes go (LIMIT-16).
+    socket_full: bool,
     /// Bytes the socket took, head and framing included.
     pub(crate) written: u64,
     /// Whether the body goes out chunked.
@@ -76,6 +82,7 @@ impl WireOutput {
             write_timeout: shared.config.write_timeout,
             pending: buffer,
             blocked: false,
+            socket_full: false,
             written: 0,
             chunked: false,
             announced_close: false,
@@ -127,10 +134,36 @@ impl WireOutput {
         Ok(())
     }
 
-    /// Writes what waits without waiting; true when nothing is left.
+    /// Writes what waits without waiting; true when nothing is left. After a file
+    /// send found the socket full, nothing waits here, yet trying again at once would
+    /// only find it full again: that is false once, so that the caller waits for the
+    /// socket (or parks the response) before the exchange sends more.
     pub(crate) fn write_waiting(&mut self) -> io::Result<bool> {
+        if std::mem::take(&mut self.socket_full) {
+            return Ok(false);
+        }
         self.write_now([b"", b""])?;
         Ok(self.pending.is_empty())
+    }
+
+    /// Writes what is pending (the head) as far as the socket takes it now, marked
+    /// as followed by more, so that the kernel sends it in one segment with the
+    /// file's first bytes instead of a segment of its own.
+    fn write_pending_before_file(&mut self) -> io::Result<()> {
+        while !self.pending.is_empty() {
+            match rustix::net::send(&*self.stream, &self.pending, rustix::net::SendFlags::MORE) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.written += n as u64;
+                    self.pending.drain(..n);
+                }
+                Err(rustix::io::Errno::AGAIN) => break,
+                Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.blocked = !self.pending.is_empty();
+        Ok(())
     }
 }
 
@@ -199,13 +232,36 @@ impl Output for WireOutput {
         self.write_now([b"", b""])
     }
 
+    /// The file fast path: the head first, then `sendfile` from the file to the
+    /// socket, as far as the socket takes it now (FILE-2, FILE-3).
+    fn send_file(&mut self, file: &mut File, len: u64) -> Result<u64, SendFileError> {
+        if self.chunked {
+            // A chunk's size line must promise what a partial send cannot keep.
+            return Err(SendFileError::Unsupported);
+        }
+        self.write_pending_before_file()
+            .map_err(SendFileError::Client)?;
+        if self.blocked {
+            return Ok(0);
+        }
+        let sent = file_send::send_file(&self.stream, file, len)?;
+        self.written += sent.bytes;
+        self.socket_full = sent.socket_full;
+        Ok(sent.bytes)
+    }
+
     fn is_backed_up(&self) -> bool {
-        self.blocked
+        self.blocked || self.socket_full
     }
 
     /// Waits for the client to take what is pending (the legacy write handle,
     /// which cannot pause): it holds the thread, within the write timeout.
     fn flush(&mut self) -> io::Result<()> {
+        if std::mem::take(&mut self.socket_full)
+            && !socket_wait::writable_within(&self.stream, self.write_timeout)
+        {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
         if !self.pending.is_empty() {
             socket_wait::write_all(&self.stream, &self.pending, self.write_timeout)?;
             self.written += self.pending.len() as u64;
