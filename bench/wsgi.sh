@@ -6,6 +6,9 @@
 # is stopped by its pid.
 #
 # Usage: bench/wsgi.sh   (BENCH_DURATION=5 BENCH_WARMUP=2 BENCH_CONNS="1 16 256")
+# BENCH_GATEWAY=path/to/gateway-serve skips the build and runs that binary (to
+# compare two builds); BENCH_OUT=file writes the table elsewhere. The build honours
+# CARGO_TARGET_DIR.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -16,7 +19,7 @@ WARMUP=${BENCH_WARMUP:-2}
 CONNS=${BENCH_CONNS:-"1 16 256"}
 PY_THREADS=${BENCH_PY_THREADS:-1}   # Python threads per process, gateway and granian alike
 SERVERS=${BENCH_SERVERS:-"gateway gunicorn waitress granian"}
-OUT="$HERE/WSGI-RESULTS.md"
+OUT=${BENCH_OUT:-"$HERE/WSGI-RESULTS.md"}
 LOGS="$HERE/logs"
 mkdir -p "$LOGS"
 PID=""
@@ -37,8 +40,11 @@ if [ ! -x "$VENV/bin/granian" ]; then
     python3 -m venv --system-site-packages "$VENV"
     "$VENV/bin/pip" install -q --disable-pip-version-check gunicorn waitress "granian==2.8.9"
 fi
-(cd "$ROOT" && cargo build --release -p gateway-serve >/dev/null 2>&1)
-GATEWAY="$ROOT/target/release/gateway-serve"
+GATEWAY=${BENCH_GATEWAY:-}
+if [ -z "$GATEWAY" ]; then
+    (cd "$ROOT" && cargo build --release -p gateway-serve >/dev/null 2>&1)
+    GATEWAY="${CARGO_TARGET_DIR:-$ROOT/target}/release/gateway-serve"
+fi
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 

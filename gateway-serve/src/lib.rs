@@ -36,7 +36,9 @@
 //! it, its value and what is allowed), 3 when the graceful timeout cut requests, 130
 //! after a second signal.
 //!
-//! An app that needs flags of its own, or set-up that can fail, uses [`main_with`].
+//! An app that needs flags of its own, or set-up that can fail, uses [`main_with`];
+//! one that must also set up the server's worker threads (a worker count of its
+//! own, a [`WorkerWrapper`] around each worker's run), [`main_hosted`].
 
 mod flags;
 mod logging;
@@ -53,7 +55,8 @@ use gateway_spec::App;
 
 pub use flags::ServerArgs;
 pub use processes::{process_count, ProcessArgs, EXIT_APP_LOAD};
-pub use serve::{EXIT_ABORTED, EXIT_FORCED};
+pub use reference_server::{WorkerRun, WorkerWrapper};
+pub use serve::{Hosted, EXIT_ABORTED, EXIT_FORCED};
 
 /// Parses a size as the command line writes it (`64KiB`, `10MB`, `123`): for
 /// apps' own flags, so they read sizes as `gateway-serve` does.
@@ -144,6 +147,24 @@ where
     P: App,
     E: Display,
 {
+    main_hosted(default_processes, |flags: &A, _: &ServerArgs| {
+        make(flags).map(Hosted::new)
+    })
+}
+
+/// Like [`main_with_processes`], for an app that also says how the server's worker
+/// threads run it ([`Hosted`]): `make` sees the server's flags too, and returns
+/// the app with, say, a [`WorkerWrapper`] (the command's Python apps attach each
+/// worker to the interpreter that way) or a worker count of its own.
+pub fn main_hosted<A, P, E>(
+    default_processes: impl FnOnce(&A) -> usize,
+    make: impl FnOnce(&A, &ServerArgs) -> Result<Hosted<P>, E>,
+) -> ExitCode
+where
+    A: Args,
+    P: App,
+    E: Display,
+{
     let cli = parse_command_line::<A>();
     logging::init(cli.server.log_level);
     let listener = if processes::is_worker() {
@@ -174,7 +195,7 @@ where
             return ExitCode::FAILURE;
         }
     };
-    let app = match make(&cli.app) {
+    let app = match make(&cli.app, &cli.server) {
         Ok(app) => app,
         Err(e) => {
             log::error!("cannot set up the app: {e}");

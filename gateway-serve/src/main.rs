@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use gateway_demo::DemoApp;
+use gateway_serve::Hosted;
 use gateway_spec::{App, AppError, Body, Environ, StartResponse};
 use http::{HeaderMap, HeaderValue, StatusCode};
 
@@ -46,15 +47,29 @@ enum AppChoice {
 fn main() -> ExitCode {
     #[cfg(feature = "wsgi")]
     static PYTHON: std::sync::OnceLock<gateway_wsgi::WsgiApp> = std::sync::OnceLock::new();
-    let code = gateway_serve::main_with_processes(default_processes, |flags: &BuiltIn| {
+    let code = gateway_serve::main_hosted(default_processes, |flags: &BuiltIn, server| {
         #[cfg(feature = "wsgi")]
         if let Some(target) = &flags.python.wsgi {
+            let threads = match flags.python.threads(server.workers) {
+                Ok(threads) => threads,
+                Err(e) => {
+                    // Exit 4, as for an app that cannot load: this runs in a worker
+                    // process, whose supervisor respawns on any other code.
+                    log::error!("{e}");
+                    std::process::exit(i32::from(gateway_serve::EXIT_APP_LOAD));
+                }
+            };
             let multiprocess = gateway_serve::process_count() > 1;
-            let python = flags.python.load(target, multiprocess);
+            let python = flags.python.load(target, multiprocess, threads);
             let _ = PYTHON.set(python.clone());
             let app: Box<dyn App> = Box::new(python);
-            return Ok::<_, std::convert::Infallible>(app);
+            // The app runs on the server's workers, each attached for life.
+            let hosted = Hosted::new(app)
+                .workers(threads)
+                .worker_wrapper(wsgi_flags::attached_workers());
+            return Ok::<_, std::convert::Infallible>(hosted);
         }
+        let _ = server;
         let app: Box<dyn App> = match flags.app {
             AppChoice::Demo => Box::new(DemoApp::new(
                 flags.upload_dir.clone(),
@@ -63,7 +78,7 @@ fn main() -> ExitCode {
             AppChoice::Hello => Box::new(hello),
         };
         log::info!("the {:?} app", flags.app);
-        Ok::<_, std::convert::Infallible>(app)
+        Ok::<_, std::convert::Infallible>(Hosted::new(app))
     });
     // The embedded interpreter is never finalized: run the app's atexit handlers.
     #[cfg(feature = "wsgi")]

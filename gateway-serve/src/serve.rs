@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use gateway_spec::App;
-use reference_server::{AccessLog, Server};
+use reference_server::{AccessLog, Config, Server, WorkerWrapper};
 
 use crate::flags::ServerArgs;
 use crate::signals::Installed;
@@ -14,11 +14,76 @@ pub const EXIT_ABORTED: u8 = 3;
 /// Exit code after a second SIGTERM or SIGINT stopped the server at once.
 pub const EXIT_FORCED: i32 = 130;
 
+/// An app, and what it asks of the server's worker threads: what [`main_hosted`]'s
+/// set-up returns. [`Hosted::new`] asks nothing, which is what
+/// [`main_with`](crate::main_with) gives every app.
+///
+/// ```
+/// use gateway_serve::{Hosted, WorkerRun, WorkerWrapper};
+/// use gateway_spec::{AppError, Body, Environ, StartResponse};
+/// use http::{HeaderMap, StatusCode};
+///
+/// fn hello(_: Environ, start: StartResponse) -> Result<Body, AppError> {
+///     start.call(StatusCode::OK, HeaderMap::new())?;
+///     Ok(Body::from("Hello, World!"))
+/// }
+///
+/// let hosted = Hosted::new(hello)
+///     .workers(2)
+///     .worker_wrapper(WorkerWrapper::new(|run: WorkerRun| run.run()));
+/// # let _ = hosted;
+/// ```
+///
+/// [`main_hosted`]: crate::main_hosted
+pub struct Hosted<P> {
+    app: P,
+    workers: Option<usize>,
+    worker_wrapper: Option<WorkerWrapper>,
+}
+
+impl<P: App> Hosted<P> {
+    /// `app`, on the workers `--workers` and its default give, unwrapped.
+    pub fn new(app: P) -> Self {
+        Self {
+            app,
+            workers: None,
+            worker_wrapper: None,
+        }
+    }
+
+    /// Runs `workers` worker threads when `--workers` is not given (the queue
+    /// depth's default follows).
+    pub fn workers(mut self, workers: usize) -> Self {
+        self.workers = Some(workers);
+        self
+    }
+
+    /// Runs each worker thread inside `wrapper` (see
+    /// [`Server::worker_wrapper`](reference_server::Server::worker_wrapper)).
+    pub fn worker_wrapper(mut self, wrapper: WorkerWrapper) -> Self {
+        self.worker_wrapper = Some(wrapper);
+        self
+    }
+
+    /// The server's settings: `flags`', with the app's worker count where
+    /// `--workers` left it open.
+    fn config(&self, flags: &ServerArgs) -> Config {
+        let mut config = flags.config();
+        if let (None, Some(workers)) = (flags.workers, self.workers) {
+            config.workers = workers;
+            if flags.queue_depth.is_none() {
+                config.queue_depth = Config::default_queue_depth(workers);
+            }
+        }
+        config
+    }
+}
+
 /// Serves `app` with the settings of `flags` until a signal stops it, on
 /// `listener` when a supervisor handed one over, else on `--bind`.
 pub(crate) fn serve(
     flags: &ServerArgs,
-    app: impl App,
+    app: Hosted<impl App>,
     listener: Option<std::net::TcpListener>,
     signals: Installed,
 ) -> ExitCode {
@@ -33,7 +98,7 @@ pub(crate) fn serve(
 
 fn run(
     flags: &ServerArgs,
-    app: impl App,
+    hosted: Hosted<impl App>,
     listener: Option<std::net::TcpListener>,
     signals: Installed,
 ) -> Result<ExitCode, String> {
@@ -48,11 +113,11 @@ fn run(
         Some(listener) => Server::from_listener(listener),
         None => Server::bind(flags.bind.as_str()).map_err(|e| e.to_string())?,
     };
-    let handle = server
-        .config(flags.config())
-        .access_log(access_log)
-        .spawn(app)
-        .map_err(|e| e.to_string())?;
+    let mut server = server.config(hosted.config(flags)).access_log(access_log);
+    if let Some(wrapper) = hosted.worker_wrapper {
+        server = server.worker_wrapper(wrapper);
+    }
+    let handle = server.spawn(hosted.app).map_err(|e| e.to_string())?;
     signals
         .handle(handle.controller())
         .map_err(|e| format!("cannot install the signal handlers: {e}"))?;

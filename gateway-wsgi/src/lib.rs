@@ -3,12 +3,20 @@
 //!
 //! # How a request travels
 //!
-//! The server's worker calls [`WsgiApp`] like any Rust app. The request moves to
-//! one of the bridge's Python threads, each attached to the interpreter **once for
-//! its life** (so `threading.local`, and Django's per-thread database connections,
-//! survive between requests). There the environ dict is built (native strings,
-//! nothing from `os.environ`), the callable runs, and its first chunk is pulled;
-//! later chunks are pulled on a Python thread as the server asks for them. Reads of
+//! The server's worker calls [`WsgiApp`] like any Rust app. Python runs on a
+//! thread attached to the interpreter **once for its life** (so `threading.local`,
+//! and Django's per-thread database connections, survive between requests):
+//!
+//! - the server's own worker thread, when the server runs each worker inside
+//!   [`attach_for_life`] (`gateway-serve` does, through `reference-server`'s
+//!   worker wrapper): the app runs right there, with no hand-off between threads;
+//! - else (a test client, a server without the wrapper) one of the bridge's own
+//!   Python threads, started the first time they are needed; the request is
+//!   handed to it and the caller waits.
+//!
+//! There the environ dict is built (native strings, nothing from `os.environ`),
+//! the callable runs, and its first chunk is pulled; later chunks are pulled the
+//! same way as the server asks for them, on whichever thread asks. Reads of
 //! `wsgi.input` and writes of `write()` release the GIL while they wait on the
 //! client. HTTP itself (parsing, framing, keep-alive, timers) never touches Python.
 //!
@@ -37,6 +45,7 @@ mod pool;
 pub mod response;
 pub mod start_response;
 pub mod target;
+mod threads;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -48,13 +57,18 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyType};
 
 pub use interpreter::{PathSetup, PythonInfo};
-pub use pool::PoolGone;
+pub use pool::PoolError;
 pub use target::{AppTarget, ModuleRef, TargetError};
+pub use threads::{attach_for_life, is_attached_for_life};
 
 /// How the bridge runs the app.
 #[derive(Debug, Clone)]
 pub struct WsgiConfig {
-    /// Python threads (each attached for life); requests beyond them wait.
+    /// Threads that may run the app at once; `wsgi.multithread` is `threads > 1`.
+    /// A server whose workers run inside [`attach_for_life`] sets its worker count
+    /// here (the app runs on those threads); for calls from other threads it is the
+    /// size of the bridge's own pool of Python threads, where requests beyond it
+    /// wait.
     pub threads: usize,
     /// `wsgi.multiprocess`: other processes serve the same app.
     pub multiprocess: bool,
@@ -128,9 +142,6 @@ pub enum LoadError {
     /// A Python error while setting up the interpreter.
     #[error("setting up the Python interpreter failed: {0}")]
     Python(String),
-    /// The Python threads could not be started.
-    #[error("cannot start the Python threads: {0}")]
-    Threads(#[from] std::io::Error),
 }
 
 impl LoadError {
@@ -167,7 +178,7 @@ pub struct WsgiApp {
 struct Shared {
     callable: Py<PyAny>,
     file_wrapper: Py<PyType>,
-    pool: pool::Pool,
+    runner: Arc<threads::Runner>,
     config: WsgiConfig,
     info: PythonInfo,
 }
@@ -212,12 +223,12 @@ impl WsgiApp {
             let file_wrapper = py.get_type::<file_wrapper::FileWrapper>().unbind();
             Ok((callable.unbind(), file_wrapper, info))
         })?;
-        let pool = pool::Pool::start(config.threads)?;
+        let runner = Arc::new(threads::Runner::new(config.threads));
         Ok(Self {
             shared: Arc::new(Shared {
                 callable,
                 file_wrapper,
-                pool,
+                runner,
                 config,
                 info,
             }),
@@ -343,12 +354,12 @@ impl App for WsgiApp {
         }
         let shared = Arc::clone(&self.shared);
         self.shared
-            .pool
+            .runner
             .run(move |py| handle(py, &shared, environ, start_response))?
     }
 }
 
-/// One request on a Python thread.
+/// One request, on a thread attached for life.
 fn handle(
     py: Python<'_>,
     shared: &Shared,
@@ -369,5 +380,5 @@ fn handle(
         .bind(py)
         .call1((dict, &start))
         .map_err(|e| response::report(py, &e, &errors, "the WSGI app raised"))?;
-    response::into_body(py, result, &start, &shared.pool, &errors)
+    response::into_body(py, result, &start, &shared.runner, &errors)
 }

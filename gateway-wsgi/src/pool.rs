@@ -1,6 +1,7 @@
-//! The Python threads: each attaches to the interpreter once for its life and runs
-//! jobs handed over by server workers, so `threading.local` survives between
-//! requests. It knows nothing of WSGI; jobs are closures.
+//! The bridge's own Python threads, for calls from threads not attached for life:
+//! each attaches once for its life and runs jobs handed over by the caller, so
+//! `threading.local` survives between requests. It knows nothing of WSGI; jobs are
+//! closures.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -17,10 +18,16 @@ pub(crate) struct Pool {
     jobs: Sender<Job>,
 }
 
-/// The pool ended before it answered: its threads are gone.
+/// No Python thread of the bridge's pool ran the work.
 #[derive(Debug, thiserror::Error)]
-#[error("the Python thread did not answer (its job panicked, or the interpreter is stopping)")]
-pub struct PoolGone;
+pub enum PoolError {
+    /// The pool's threads could not be started (the first time one was needed).
+    #[error("cannot start the bridge's Python threads: {0}")]
+    Start(String),
+    /// The pool ended before it answered: its threads are gone.
+    #[error("the Python thread did not answer (its job panicked, or the interpreter is stopping)")]
+    Gone,
+}
 
 impl Pool {
     /// Starts `threads` Python threads (at least one).
@@ -40,13 +47,13 @@ impl Pool {
     pub(crate) fn run<R: Send + 'static>(
         &self,
         work: impl FnOnce(Python<'_>) -> R + Send + 'static,
-    ) -> Result<R, PoolGone> {
+    ) -> Result<R, PoolError> {
         let (reply, answer) = crossbeam_channel::bounded(1);
         let job: Job = Box::new(move |py| {
             let _ = reply.send(work(py));
         });
-        self.jobs.send(job).map_err(|_| PoolGone)?;
-        answer.recv().map_err(|_| PoolGone)
+        self.jobs.send(job).map_err(|_| PoolError::Gone)?;
+        answer.recv().map_err(|_| PoolError::Gone)
     }
 }
 

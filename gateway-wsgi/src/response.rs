@@ -1,6 +1,7 @@
 //! The app's return value turned into a [`Body`]: a list gathered (one element: a
 //! Content-Length), a `wsgi.file_wrapper` over a real file sent as `Body::file`,
-//! any other iterable pulled chunk by chunk on a Python thread; `close()` once.
+//! any other iterable pulled chunk by chunk as the server asks (on whichever
+//! thread asks, when it is attached for life); `close()` once.
 
 use std::fs::File;
 use std::io::Write;
@@ -13,8 +14,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 
 use crate::file_wrapper::FileWrapper;
-use crate::pool::Pool;
 use crate::start_response::PyStartResponse;
+use crate::threads::Runner;
 
 /// A Python exception, as the app error the exchange reports.
 #[derive(Debug, thiserror::Error)]
@@ -62,18 +63,18 @@ pub(crate) fn close_iterable(py: Python<'_>, iterable: &Bound<'_, PyAny>, errors
     }
 }
 
-/// What the Python thread hands back to the server worker.
+/// The app's return value as the body the server sends.
 pub(crate) fn into_body(
     py: Python<'_>,
     result: Bound<'_, PyAny>,
     start_response: &Bound<'_, PyStartResponse>,
-    pool: &Pool,
+    runner: &Arc<Runner>,
     errors: &ErrorStream,
 ) -> Result<Body, AppError> {
     if let Ok(wrapper) = result.cast::<FileWrapper>() {
         if let Some(body) = file_body(py, wrapper.get()) {
             let iterable = result.clone().unbind();
-            return Ok(body.on_close(close_hook(pool, iterable, errors)));
+            return Ok(body.on_close(close_hook(runner, iterable, errors)));
         }
     }
     if result.is_exact_instance_of::<PyList>() || result.is_exact_instance_of::<PyTuple>() {
@@ -132,22 +133,26 @@ pub(crate) fn into_body(
         close_iterable(py, &result, errors);
         return Ok(Body::from_chunks(first));
     }
-    let rest = RemoteIter {
-        pool: pool.clone(),
+    let rest = PulledIter {
+        runner: runner.clone(),
         iterator: Some(Arc::new(iterator.into_any().unbind())),
         errors: errors.clone(),
     };
     let chunks = first.into_iter().map(Ok).chain(rest);
-    Ok(Body::try_from_chunks(chunks).on_close(close_hook(pool, result.unbind(), errors)))
+    Ok(Body::try_from_chunks(chunks).on_close(close_hook(runner, result.unbind(), errors)))
 }
 
-/// The close hook: `close()` on a Python thread, waited for, so that it runs
-/// before the response ends (BODY-3).
-fn close_hook(pool: &Pool, iterable: Py<PyAny>, errors: &ErrorStream) -> impl FnOnce() + Send {
-    let pool = pool.clone();
+/// The close hook: `close()`, finished before the response ends (BODY-3), on the
+/// thread that ends it if that thread is attached for life, else on the pool.
+fn close_hook(
+    runner: &Arc<Runner>,
+    iterable: Py<PyAny>,
+    errors: &ErrorStream,
+) -> impl FnOnce() + Send {
+    let runner = runner.clone();
     let errors = errors.clone();
     move || {
-        let _ = pool.run(move |py| close_iterable(py, iterable.bind(py), &errors));
+        let _ = runner.run(move |py| close_iterable(py, iterable.bind(py), &errors));
     }
 }
 
@@ -165,30 +170,38 @@ fn file_body(py: Python<'_>, wrapper: &FileWrapper) -> Option<Body> {
     Body::file_range(file, position, len.saturating_sub(position)).ok()
 }
 
-/// The rest of a Python iterator, each `next()` run on a Python thread.
-struct RemoteIter {
-    pool: Pool,
+/// The rest of a Python iterator, each `next()` run when the server asks for the
+/// next chunk: on the asking thread when it is attached for life (a parked response
+/// may resume on another worker than the one that called the app: the generator
+/// then goes on there, which Python allows to any thread holding the GIL), else on
+/// the pool.
+struct PulledIter {
+    runner: Arc<Runner>,
     iterator: Option<Arc<Py<PyAny>>>,
     errors: ErrorStream,
 }
 
-impl Iterator for RemoteIter {
+impl Iterator for PulledIter {
     type Item = Result<Bytes, AppError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         let iterator = self.iterator.clone()?;
         let errors = self.errors.clone();
-        let step = self.pool.run(move |py| -> Option<Result<Bytes, AppError>> {
-            let iterator = iterator.bind(py);
-            let item = match iterator.call_method0("__next__") {
-                Err(e) if e.is_instance_of::<pyo3::exceptions::PyStopIteration>(py) => return None,
-                other => other,
-            };
-            Some(
-                item.and_then(|item| chunk_bytes(&item))
-                    .map_err(|e| report(py, &e, &errors, "the response iterable raised")),
-            )
-        });
+        let step = self
+            .runner
+            .run(move |py| -> Option<Result<Bytes, AppError>> {
+                let iterator = iterator.bind(py);
+                let item = match iterator.call_method0("__next__") {
+                    Err(e) if e.is_instance_of::<pyo3::exceptions::PyStopIteration>(py) => {
+                        return None
+                    }
+                    other => other,
+                };
+                Some(
+                    item.and_then(|item| chunk_bytes(&item))
+                        .map_err(|e| report(py, &e, &errors, "the response iterable raised")),
+                )
+            });
         match step {
             Ok(Some(chunk)) => Some(chunk),
             Ok(None) => {

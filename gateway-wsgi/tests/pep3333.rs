@@ -10,8 +10,9 @@ use gateway_spec::exchange::{run, MemoryOutput, Output};
 use gateway_spec::framing::Framing;
 use gateway_spec::testing::{TestClient, TestResponse};
 use gateway_spec::{App, BodyError, ClientFault, Input, ResponseHead, StartResponse};
-use gateway_wsgi::{AppTarget, WsgiApp, WsgiConfig};
+use gateway_wsgi::{attach_for_life, is_attached_for_life, AppTarget, WsgiApp, WsgiConfig};
 use http::{HeaderValue, Method, StatusCode, Version};
+use pyo3::prelude::*;
 use serde_json::Value;
 
 fn apps_dir() -> String {
@@ -454,6 +455,127 @@ fn threading_local_survives_between_requests_on_one_python_thread() {
         second["count"].as_i64(),
         first["count"].as_i64().map(|n| n + 1)
     );
+}
+
+/// `threading.get_ident()` of the calling thread, as Python sees it.
+fn python_thread_ident() -> u64 {
+    Python::attach(|py| {
+        py.import("threading")
+            .and_then(|t| t.call_method0("get_ident"))
+            .and_then(|ident| ident.extract())
+            .unwrap()
+    })
+}
+
+#[test]
+fn threading_local_survives_between_requests_on_a_thread_attached_for_life() {
+    app("hello");
+    let target = AppTarget::parse("pep3333:local_app").unwrap();
+    let local = WsgiApp::load(&target, WsgiConfig::default()).unwrap();
+    let (here, counts, threads) = std::thread::spawn(move || {
+        attach_for_life(|| {
+            assert!(is_attached_for_life());
+            let client = TestClient::new(local);
+            let answers: Vec<Value> = (0..3).map(|_| json(&client.get("/").send())).collect();
+            let counts: Vec<i64> = answers
+                .iter()
+                .map(|a| a["count"].as_i64().unwrap())
+                .collect();
+            let threads: Vec<u64> = answers
+                .iter()
+                .map(|a| a["thread"].as_u64().unwrap())
+                .collect();
+            (python_thread_ident(), counts, threads)
+        })
+    })
+    .join()
+    .unwrap();
+    assert!(!is_attached_for_life());
+    // The app ran on the attached thread itself, not on a pool thread...
+    assert_eq!(threads, vec![here; 3]);
+    // ...with one thread state for the thread's life: its threading.local lived on.
+    assert_eq!(counts, vec![1, 2, 3]);
+}
+
+#[test]
+fn a_generator_started_on_one_attached_thread_goes_on_on_another_and_closes_once() {
+    let stream = app("threaded_stream_app");
+    let (environ, _) = TestClient::new(stream.clone())
+        .get("/?key=hop&n=4")
+        .environ();
+    // The first thread lives on until the end, so that the second cannot reuse its
+    // thread identifier.
+    let (started, finished) = (mpsc::channel(), mpsc::channel::<()>());
+    let first = {
+        let stream = stream.clone();
+        let (started, finished) = (started.0, finished.1);
+        std::thread::spawn(move || {
+            attach_for_life(move || {
+                let body = stream.call(environ, StartResponse::new(TestSink::shared()));
+                started
+                    .send((python_thread_ident(), body.unwrap()))
+                    .unwrap();
+                let _ = finished.recv();
+            })
+        })
+    };
+    let (first_thread, body) = started.1.recv().unwrap();
+    // The server parked the response; another worker resumes it.
+    let (second_thread, chunks) = std::thread::spawn(move || {
+        attach_for_life(|| {
+            let mut body = body;
+            let mut chunks = Vec::new();
+            while let Some(chunk) = body.next_chunk() {
+                chunks.extend_from_slice(&chunk.unwrap());
+            }
+            body.close();
+            (python_thread_ident(), chunks)
+        })
+    })
+    .join()
+    .unwrap();
+    drop(finished.0);
+    first.join().unwrap();
+    assert_eq!(chunks, b"chunk0 chunk1 chunk2 chunk3 ");
+    let state = probe("hop");
+    assert_eq!(state["closed"], 1);
+    let threads: Vec<u64> = state["threads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_u64().unwrap())
+        .collect();
+    assert_ne!(first_thread, second_thread);
+    assert_eq!(
+        threads,
+        vec![first_thread, second_thread, second_thread, second_thread]
+    );
+}
+
+#[test]
+fn a_body_from_an_attached_thread_can_be_finished_on_a_thread_that_is_not() {
+    let stream = app("threaded_stream_app");
+    let (environ, _) = TestClient::new(stream.clone())
+        .get("/?key=hop_out&n=3")
+        .environ();
+    let body = std::thread::spawn(move || {
+        attach_for_life(|| {
+            stream
+                .call(environ, StartResponse::new(TestSink::shared()))
+                .unwrap()
+        })
+    })
+    .join()
+    .unwrap();
+    // As the supervisor cutting a slow client would: the pool takes over.
+    let mut body = body;
+    let mut chunks = Vec::new();
+    while let Some(chunk) = body.next_chunk() {
+        chunks.extend_from_slice(&chunk.unwrap());
+    }
+    drop(body);
+    assert_eq!(chunks, b"chunk0 chunk1 chunk2 ");
+    assert_eq!(probe("hop_out")["closed"], 1);
 }
 
 #[test]

@@ -36,6 +36,12 @@
 //! up others, and a full queue answers 503. The price is Linux only (epoll, by
 //! way of `rustix`); apps and `gateway-spec` stay portable.
 //!
+//! Whoever starts the server can run each worker thread's whole life inside a
+//! function of theirs ([`Server::worker_wrapper`], [`WorkerWrapper`]): set-up that
+//! must happen on the threads that call the app, and last as long as they do (the
+//! Python bridge attaches each worker to the interpreter once this way). The server
+//! knows nothing of what it is for; without one the workers just serve.
+//!
 //! Every limit and timeout is in [`config`]; `connection`, `socket_wait` (the only
 //! blocking waits left: a body past the buffering bound, the legacy write handle),
 //! `date` and `access_log` are the supporting pieces.
@@ -86,4 +92,6 @@ pub use config::Config;
 pub use file_send::sendfile_bytes;
 #[allow(deprecated)]
 pub use server::Stopper;
-pub use server::{Controller, ServeError, ServeReport, Server, ServerHandle};
+pub use server::{
+    Controller, ServeError, ServeReport, Server, ServerHandle, WorkerRun, WorkerWrapper,
+};

@@ -6,7 +6,7 @@ use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
-use std::thread::JoinHandle;
+use std::thread::{JoinHandle, ThreadId};
 use std::time::Duration;
 
 use gateway_spec::App;
@@ -82,6 +82,7 @@ pub struct Server {
     listener: TcpListener,
     config: Config,
     access_log: AccessLog,
+    worker_wrapper: Option<WorkerWrapper>,
 }
 
 impl Server {
@@ -124,6 +125,7 @@ impl Server {
             listener,
             config: Config::default(),
             access_log: AccessLog::Off,
+            worker_wrapper: None,
         }
     }
 
@@ -159,6 +161,15 @@ impl Server {
     /// Sets where access log lines go.
     pub fn access_log(mut self, log: AccessLog) -> Self {
         self.access_log = log;
+        self
+    }
+
+    /// Runs each worker thread's whole life inside `wrapper` (see [`WorkerWrapper`]):
+    /// for set-up an app needs on the very threads that call it, such as attaching
+    /// them to an embedded interpreter once for their life. Without one (the
+    /// default) the workers just serve.
+    pub fn worker_wrapper(mut self, wrapper: WorkerWrapper) -> Self {
+        self.worker_wrapper = Some(wrapper);
         self
     }
 
@@ -219,10 +230,14 @@ impl Server {
         let mut threads = Vec::with_capacity(workers);
         for i in 0..workers {
             let shared = shared.clone();
+            let wrapper = self.worker_wrapper.clone();
             threads.push(
                 std::thread::Builder::new()
                     .name(format!("gateway-worker-{i}"))
-                    .spawn(move || run_worker(shared, i))?,
+                    .spawn(move || match wrapper {
+                        None => run_worker(shared, i),
+                        Some(wrapper) => wrapper.wrap(shared, i),
+                    })?,
             );
         }
         Ok(ServerHandle {
@@ -231,6 +246,122 @@ impl Server {
             supervisor: Some(supervisor),
             workers: threads,
         })
+    }
+}
+
+/// What every worker thread runs inside, set with [`Server::worker_wrapper`]: a
+/// function called once on each worker thread, on that thread, with the thread's
+/// whole run ([`WorkerRun`]), which it must start with [`WorkerRun::run`]. Whatever
+/// it does before `run` happens before the worker serves its first request; what it
+/// does after, once the worker stopped (after a graceful stop, or never if the
+/// process exits first).
+///
+/// The server knows nothing of what the wrapper is for. Only the worker threads,
+/// which run the app, are wrapped; the supervisor thread is not (it runs no app
+/// code but the `close()` of a response body it cuts because its client is too
+/// slow), so an app must still work when called from an unwrapped thread.
+///
+/// A wrapper that returns without calling `run` leaves the worker to serve
+/// unwrapped, and an error is logged; one that panics ends its worker thread.
+///
+/// ```no_run
+/// use gateway_spec::{Body, Environ, StartResponse};
+/// use http::{HeaderMap, StatusCode};
+/// use reference_server::{Server, WorkerRun, WorkerWrapper};
+///
+/// thread_local!(static SCRATCH: std::cell::RefCell<Vec<u8>> = Default::default());
+///
+/// let wrapper = WorkerWrapper::new(|run: WorkerRun| {
+///     log::info!("worker {} starting", run.worker());
+///     SCRATCH.with(|s| s.borrow_mut().reserve(1 << 20)); // per-thread set-up
+///     run.run();
+///     log::info!("worker stopped");
+/// });
+/// let app = |_: Environ, start: StartResponse| {
+///     start.call(StatusCode::OK, HeaderMap::new())?;
+///     Ok(Body::from("Hello, World!"))
+/// };
+/// Server::bind("127.0.0.1:8000")?.worker_wrapper(wrapper).serve(app)?;
+/// # Ok::<(), reference_server::ServeError>(())
+/// ```
+#[derive(Clone)]
+pub struct WorkerWrapper(Arc<dyn Fn(WorkerRun) + Send + Sync>);
+
+impl WorkerWrapper {
+    /// A wrapper that calls `wrap` on each worker thread with that thread's run.
+    pub fn new(wrap: impl Fn(WorkerRun) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(wrap))
+    }
+
+    /// The body of a wrapped worker thread: the wrapper around the worker's loop.
+    fn wrap(&self, shared: Arc<Shared>, worker: usize) {
+        let ran = Arc::new(AtomicBool::new(false));
+        let serve = {
+            let shared = shared.clone();
+            Box::new(move || run_worker(shared, worker))
+        };
+        (self.0)(WorkerRun {
+            worker,
+            thread: std::thread::current().id(),
+            ran: ran.clone(),
+            serve,
+        });
+        if !ran.load(Ordering::SeqCst) {
+            // A worker that never serves would leave its share of the turns unused
+            // and a graceful stop waiting: serve, unwrapped, rather than not at all.
+            log::error!(
+                "the worker wrapper returned without running worker {worker}: it serves unwrapped"
+            );
+            run_worker(shared, worker);
+        }
+    }
+}
+
+impl std::fmt::Debug for WorkerWrapper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkerWrapper").finish_non_exhaustive()
+    }
+}
+
+/// One worker thread's whole run, handed to its [`WorkerWrapper`]. It is `Send` so
+/// that a wrapper may move it into closures that demand it (an interpreter's "run
+/// this without the lock" call, say), but it runs only on its own thread.
+#[must_use = "the worker serves only once WorkerRun::run is called"]
+pub struct WorkerRun {
+    worker: usize,
+    thread: ThreadId,
+    ran: Arc<AtomicBool>,
+    serve: Box<dyn FnOnce() + Send>,
+}
+
+impl WorkerRun {
+    /// The worker's number, from 0 (its thread is named `gateway-worker-N`).
+    pub fn worker(&self) -> usize {
+        self.worker
+    }
+
+    /// Serves requests on this thread until the server stops.
+    ///
+    /// # Panics
+    ///
+    /// When called on another thread than the worker's own: the server tracks its
+    /// workers by thread.
+    pub fn run(self) {
+        assert_eq!(
+            std::thread::current().id(),
+            self.thread,
+            "WorkerRun::run must be called on the worker thread it was handed to"
+        );
+        self.ran.store(true, Ordering::SeqCst);
+        (self.serve)();
+    }
+}
+
+impl std::fmt::Debug for WorkerRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkerRun")
+            .field("worker", &self.worker)
+            .finish_non_exhaustive()
     }
 }
 
@@ -341,6 +472,69 @@ impl std::fmt::Debug for Controller {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use gateway_spec::{Body, Environ, StartResponse};
+    use http::{HeaderMap, StatusCode};
+
+    thread_local!(static WRAPPED_AS: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) });
+
+    /// Answers which worker's wrapper set up the thread the app runs on.
+    fn which_wrapper(_: Environ, start: StartResponse) -> Result<Body, gateway_spec::AppError> {
+        start.call(StatusCode::OK, HeaderMap::new())?;
+        let wrapped = WRAPPED_AS.with(|w| w.get());
+        Ok(Body::from(format!("{wrapped:?}")))
+    }
+
+    fn get(addr: SocketAddr) -> String {
+        fixtures::raw_client::exchange(
+            addr,
+            b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .text()
+    }
+
+    #[test]
+    fn the_app_runs_inside_the_worker_wrapper_and_its_tail_runs_after_the_stop() {
+        let finished = Arc::new(AtomicUsize::new(0));
+        let wrapper = {
+            let finished = finished.clone();
+            WorkerWrapper::new(move |run: WorkerRun| {
+                WRAPPED_AS.with(|w| w.set(Some(run.worker())));
+                run.run();
+                finished.fetch_add(1, Ordering::SeqCst);
+            })
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let server = Server::from_listener(listener)
+            .workers(2)
+            .worker_wrapper(wrapper)
+            .spawn(which_wrapper)
+            .unwrap();
+        let body = get(server.local_addr());
+        assert!(body == "Some(0)" || body == "Some(1)", "{body}");
+        assert_eq!(finished.load(Ordering::SeqCst), 0);
+        assert_eq!(server.stop(), ServeReport { aborted: 0 });
+        assert_eq!(finished.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn without_a_wrapper_or_with_one_that_never_runs_the_worker_it_still_serves() {
+        let plain = Server::from_listener(TcpListener::bind("127.0.0.1:0").unwrap())
+            .workers(1)
+            .spawn(which_wrapper)
+            .unwrap();
+        assert_eq!(get(plain.local_addr()), "None");
+        plain.stop();
+
+        let forgetful = WorkerWrapper::new(|run: WorkerRun| drop(run));
+        let served = Server::from_listener(TcpListener::bind("127.0.0.1:0").unwrap())
+            .workers(1)
+            .worker_wrapper(forgetful)
+            .spawn(which_wrapper)
+            .unwrap();
+        assert_eq!(get(served.local_addr()), "None");
+        assert_eq!(served.stop(), ServeReport { aborted: 0 });
+    }
 
     #[test]
     fn only_a_port_in_use_gets_the_port_in_use_hint() {

@@ -205,3 +205,25 @@ def slow_input_app(environ, start_response):
 def hello(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "13")])
     return [b"Hello, World!"]
+
+
+class ThreadedStream:
+    """A generator body that notes the thread of each step; close() is counted."""
+
+    def __init__(self, key, n):
+        self.key, self.n = key, n
+        STATE[key] = {"threads": [], "closed": 0}
+
+    def __iter__(self):
+        for i in range(self.n):
+            STATE[self.key]["threads"].append(threading.get_ident())
+            yield b"chunk%d " % i
+
+    def close(self):
+        STATE[self.key]["closed"] += 1
+
+
+def threaded_stream_app(environ, start_response):
+    q = _query(environ)
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return ThreadedStream(q["key"], int(q.get("n", "3")))
