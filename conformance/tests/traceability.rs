@@ -44,3 +44,30 @@ fn check_names_are_unique() {
     let unique: BTreeSet<&&str> = names.iter().collect();
     assert_eq!(names.len(), unique.len());
 }
+
+#[test]
+fn every_corpus_case_judged_apart_exists_and_has_a_check_of_its_own() {
+    use conformance::checks::requests::{CORPUS_CASES_APART, CORPUS_GROUPS};
+    let cases = fixtures::corpus::load_dir(&fixtures::corpus::corpus_dir()).expect("the corpus");
+    for (name, _) in CORPUS_CASES_APART {
+        assert!(
+            cases.iter().any(|c| c.name == *name),
+            "{name} is judged apart but is not in the corpus"
+        );
+    }
+    // One check per group and one per case judged apart, each with its own rules.
+    let corpus_checks: Vec<_> = checks::all()
+        .into_iter()
+        .filter(|c| c.name.starts_with("corpus_"))
+        .collect();
+    assert_eq!(
+        corpus_checks.len(),
+        CORPUS_GROUPS.len() + CORPUS_CASES_APART.len()
+    );
+    for (name, rules) in CORPUS_CASES_APART {
+        assert!(
+            corpus_checks.iter().any(|c| c.rules == *rules),
+            "no check names the rules of {name}, {rules:?}"
+        );
+    }
+}

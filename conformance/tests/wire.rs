@@ -109,6 +109,7 @@ wire_tests! {
     corpus_chunked,
     corpus_target,
     corpus_version,
+    corpus_version_higher_minor,
     corpus_limits,
     corpus_pipelining,
     corpus_keep_alive,
