@@ -6,7 +6,7 @@
 # sweep, and writes bench/results.json and bench/RESULTS.md. See bench/README.md
 # for every setting.
 #
-#   bench/run.sh                  # full sweep: 4 endpoints x 4 loads x 3 repeats
+#   bench/run.sh                  # full sweep: 6 endpoints x 4 loads x 3 repeats
 #   BENCH_QUICK=1 bench/run.sh    # smoke run: 1 s per point, 1 repeat
 #   BENCH_ENDPOINTS="file4k file100m" BENCH_SERVERS="reference nginx" bench/run.sh
 set -euo pipefail
@@ -23,9 +23,9 @@ else
     WARMUP=${BENCH_WARMUP:-2}
     REPEATS=${BENCH_REPEATS:-3}
 fi
-ENDPOINTS=${BENCH_ENDPOINTS:-"hello echo4k echo1m stream"}
+ENDPOINTS=${BENCH_ENDPOINTS:-"hello echo4k echo1m stream file4k file100m"}
 LOADS=${BENCH_LOADS:-"ka1 ka16 ka256 close16"}
-SERVERS=${BENCH_SERVERS:-"reference hyper tiny_http gunicorn waitress"}
+SERVERS=${BENCH_SERVERS:-"reference hyper tiny_http gunicorn waitress nginx"}
 PYTHON=${BENCH_PYTHON:-python3}
 WRK_TIMEOUT=${BENCH_WRK_TIMEOUT:-10s}
 
