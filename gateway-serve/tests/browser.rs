@@ -8,22 +8,11 @@ mod webdriver;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use support::{Served, Signal};
+use support::{exe, flask_app, Served, Signal};
 use webdriver::{Browser, Page};
 
 /// A file name with a space and non-ASCII letters (NFC, as typed).
 const ACCENTED_NAME: &str = "résumé café.bin";
-
-fn exe() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_gateway-serve"))
-}
-
-fn flask_app() -> String {
-    format!(
-        "{}/../examples/flask/app.py:app",
-        env!("CARGO_MANIFEST_DIR")
-    )
-}
 
 /// `len` pseudo-random bytes (xorshift64*), the same on every run.
 fn random_bytes(len: usize, seed: u64) -> Vec<u8> {

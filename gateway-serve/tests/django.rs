@@ -9,11 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use support::{curl, Served, Signal};
-
-fn exe() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_gateway-serve"))
-}
+use support::{curl, exe, Served, Signal};
 
 /// The virtualenv with Django 5.2: `$GATEWAY_TEST_VENV`, else `target/venv` of
 /// the workspace, created with `pip install django==5.2.*` if it lacks Django.

@@ -5,18 +5,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use support::{curl, Served, Signal};
-
-fn exe() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_gateway-serve"))
-}
-
-fn flask_app() -> String {
-    format!(
-        "{}/../examples/flask/app.py:app",
-        env!("CARGO_MANIFEST_DIR")
-    )
-}
+use support::{curl, exe, flask_app, Served, Signal};
 
 fn ten_mib_file(dir: &Path) -> PathBuf {
     let path = dir.join("big.bin");

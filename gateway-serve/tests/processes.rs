@@ -7,14 +7,9 @@ mod support;
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use support::{Served, Signal, WAIT};
-
-fn exe() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_gateway-serve"))
-}
+use support::{exe, Served, Signal, WAIT};
 
 fn pid_app() -> String {
     format!("{}/tests/apps/pid_app.py", env!("CARGO_MANIFEST_DIR"))

@@ -6,16 +6,11 @@ mod support;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{Served, Signal, WAIT};
-
-fn exe() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_gateway-serve"))
-}
+use support::{exe, Served, Signal, WAIT};
 
 fn threads_app() -> String {
     format!(

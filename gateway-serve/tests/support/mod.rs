@@ -14,6 +14,19 @@ use std::time::{Duration, Instant};
 pub use fixtures::raw_client::{connect, Reader, WAIT};
 pub use rustix::process::Signal;
 
+/// The built `gateway-serve` binary.
+pub fn exe() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_gateway-serve"))
+}
+
+/// The tutorial's Flask app as a `--wsgi` target.
+pub fn flask_app() -> String {
+    format!(
+        "{}/../examples/flask/app.py:app",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
 /// The `greeting` example, which `cargo test` builds next to the test binaries.
 pub fn greeting_example() -> PathBuf {
     let exe = std::env::current_exe().expect("the test binary's path");
