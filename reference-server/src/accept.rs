@@ -49,6 +49,24 @@ pub(crate) fn accept_all(shared: &Shared) {
     }
 }
 
+/// At a stop: accepts the connections the kernel completed that no worker took
+/// yet, so that a request already sent on one is served instead of reset when the
+/// listener closes. The connection limit does not apply: the listen backlog bounds
+/// them, and they are closed (or served once) at once.
+pub(crate) fn adopt_backlog(shared: &Shared, listener: &TcpListener) {
+    loop {
+        match listener.accept() {
+            Ok((stream, peer)) => {
+                if let Err(e) = adopt(shared, stream, peer) {
+                    log::debug!("could not set up a connection from {peer}: {e}");
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return, // drained (WouldBlock), or out of descriptors
+        }
+    }
+}
+
 /// Whether the connection limit is reached; if so, marks accepting paused.
 fn at_limit(shared: &Shared) -> bool {
     if shared.table.len() < shared.config.max_connections {

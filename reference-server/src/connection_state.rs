@@ -32,6 +32,11 @@ pub(crate) enum Mode {
     /// The supervisor while every worker is busy: it queues ready requests, answers
     /// 503 when the queue is full, and passes parked responses on to the workers.
     Queue,
+    /// The supervisor during a stop, going through the waiting connections: as
+    /// `Queue` for requests that had arrived; one still arriving is not waited for
+    /// (a partial head is closed, a body is answered 503: SRV-8), an idle
+    /// connection is closed.
+    Stop,
 }
 
 /// Handles one readiness event.
@@ -48,7 +53,7 @@ pub(crate) fn on_ready(shared: &Shared, ready: Ready, scratch: &mut [u8], mode: 
 }
 
 fn on_connection(shared: &Shared, ready: Ready, token: usize, scratch: &mut [u8], mode: Mode) {
-    if matches!(mode, Mode::Queue) && shared.table.is_parked(token) {
+    if !matches!(mode, Mode::Serve(_)) && shared.table.is_parked(token) {
         // Resuming pulls the app's body: a worker's job, not the supervisor's.
         let _ = shared.resume.send(ready);
         return;
@@ -78,7 +83,7 @@ fn settle(
                 let afterwards = resume_response(shared, worker, parked);
                 after_serving(shared, token, afterwards)
             }
-            (Taken::Parked(parked), Mode::Queue) => {
+            (Taken::Parked(parked), Mode::Queue | Mode::Stop) => {
                 // It became parked between the look and the take: pass it on.
                 let _ = shared.resume.send(Ready {
                     token: token as u64,
@@ -140,6 +145,13 @@ fn on_readable(
             }
             on_bytes(shared, token, waiting, scratch, mode)
         }
+        Ok(ReadResult::WouldBlock) if stopping(shared, mode) => {
+            if waiting.arriving.is_none() && waiting.conn.buf.is_empty() {
+                return forget_and_close(shared, token, waiting.conn); // idle
+            }
+            // What had arrived (a pipelined request raises no event) is answered.
+            on_bytes(shared, token, waiting, scratch, mode)
+        }
         Ok(ReadResult::WouldBlock) => Some(Taken::Waiting(waiting)),
         Ok(ReadResult::Closed) if waiting.arriving.is_some() => {
             // The body will never be complete: the worker's reader says so (400).
@@ -147,6 +159,12 @@ fn on_readable(
         }
         Ok(ReadResult::Closed) | Err(_) => forget_and_close(shared, token, waiting.conn),
     }
+}
+
+/// Whether a stop is under way for this connection's handling: what had arrived is
+/// answered, nothing more is waited for.
+fn stopping(shared: &Shared, mode: Mode) -> bool {
+    matches!(mode, Mode::Stop) || shared.is_shutting_down()
 }
 
 /// How many bytes the buffer may hold: a head (and one byte more, to see it is too
@@ -174,15 +192,11 @@ fn on_bytes(
     scratch: &mut [u8],
     mode: Mode,
 ) -> Option<Taken> {
-    if shared.is_shutting_down() {
-        // Requests that arrive once a stop began are not started.
-        return forget_and_close(shared, token, waiting.conn);
-    }
     let mut arriving = match waiting.arriving.take() {
         Some(arriving) => *arriving,
         None => match parse_request_head(&waiting.conn.buf, &shared.config.head_limits) {
-            // The rest of the head will never come.
-            Ok(Parsed::Partial) if waiting.conn.peer_closed => {
+            // The rest of the head will never come, or comes too late (a stop).
+            Ok(Parsed::Partial) if waiting.conn.peer_closed || stopping(shared, mode) => {
                 return forget_and_close(shared, token, waiting.conn)
             }
             Ok(Parsed::Partial) => return Some(Taken::Waiting(waiting)),
@@ -218,6 +232,12 @@ fn on_bytes(
         let quick = matches!(mode, Mode::Serve(_))
             && streaming
             && socket_wait::readable_within(&waiting.conn.stream, BODY_WAIT);
+        if stopping(shared, mode) {
+            // Its head was read: it gets an answer, not a reset (SRV-8).
+            let status = http::StatusCode::SERVICE_UNAVAILABLE;
+            let message = "the server is stopping before this request's body arrived; retry it";
+            return reject(shared, token, waiting.conn, status, message);
+        }
         if !quick {
             // The head is done: from now on its body's rate is what times it out.
             waiting.head_started = None;
@@ -249,7 +269,7 @@ fn on_bytes(
     };
     match mode {
         Mode::Serve(worker) => serve(shared, worker, job),
-        Mode::Queue => {
+        Mode::Queue | Mode::Stop => {
             let job = shared.enqueue(job)?;
             // Every worker is busy and the queue is full: say so now.
             let status = http::StatusCode::SERVICE_UNAVAILABLE;
@@ -311,6 +331,15 @@ fn body_too_large(shared: &Shared, framing: BodyFraming) -> Option<String> {
     }
 }
 
+/// During a stop: takes in what waiting connection `token` had sent by now, so that
+/// a request that had arrived is served, not reset, and closes it otherwise (see
+/// [`Mode::Stop`]).
+pub(crate) fn take_in_arrived(shared: &Shared, token: usize, scratch: &mut [u8]) {
+    if let Some(taken) = shared.table.take_waiting(token) {
+        settle(shared, token, taken, true, scratch, Mode::Stop);
+    }
+}
+
 /// Serves a job the supervisor queued, on worker `worker`, and settles its connection.
 pub(crate) fn serve_queued(shared: &Shared, worker: usize, job: Job, scratch: &mut [u8]) {
     let token = job.token;
@@ -333,7 +362,7 @@ fn serve(shared: &Shared, worker: usize, job: Job) -> Option<Taken> {
 fn after_serving(shared: &Shared, token: usize, afterwards: Afterwards) -> Option<Taken> {
     match afterwards {
         Afterwards::KeepAlive(conn) => {
-            if shared.is_shutting_down() || (conn.peer_closed && conn.buf.is_empty()) {
+            if shared.stop_requested() || (conn.peer_closed && conn.buf.is_empty()) {
                 // Read what came meanwhile first: closing with unread input would
                 // reset the connection and could destroy the response in flight.
                 discard_input(&conn);

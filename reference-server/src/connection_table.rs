@@ -225,15 +225,33 @@ impl ConnectionTable {
             .collect()
     }
 
-    /// Removes and returns every connection waiting for a request (a stop).
-    pub(crate) fn remove_waiting(&self) -> Vec<Connection> {
-        self.remove_where(|slot| matches!(slot, Slot::Waiting(_)))
+    /// Removes and returns every lingering connection (a stop).
+    pub(crate) fn remove_lingering(&self) -> Vec<Connection> {
+        self.remove_where(|slot| matches!(slot, Slot::Lingering(_)))
     }
 
-    /// Removes and returns every connection with no request in flight (a stop):
-    /// parked responses go on until they end or their client is too slow.
-    pub(crate) fn remove_idle(&self) -> Vec<Connection> {
-        self.remove_where(|slot| matches!(slot, Slot::Waiting(_) | Slot::Lingering(_)))
+    /// The tokens of the connections waiting for a request now (a stop).
+    pub(crate) fn waiting_tokens(&self) -> Vec<usize> {
+        self.lock()
+            .iter()
+            .filter(|(_, slot)| matches!(slot, Slot::Waiting(_)))
+            .map(|(token, _)| *token)
+            .collect()
+    }
+
+    /// Takes `token`'s connection if it is (still) waiting for a request.
+    pub(crate) fn take_waiting(&self, token: usize) -> Option<Taken> {
+        let mut slots = self.lock();
+        match slots.remove(&token)? {
+            Slot::Waiting(w) => {
+                slots.insert(token, Slot::Taken { readable: false });
+                Some(Taken::Waiting(w))
+            }
+            other => {
+                slots.insert(token, other);
+                None
+            }
+        }
     }
 
     fn remove_where(&self, mut doomed: impl FnMut(&Slot) -> bool) -> Vec<Connection> {
@@ -303,7 +321,21 @@ mod tests {
             ..Config::default()
         };
         assert!(table.remove_expired(Instant::now(), &config).is_empty());
-        assert!(table.remove_idle().is_empty());
+        assert!(table.remove_lingering().is_empty());
+        assert!(
+            table.take_waiting(1).is_none(),
+            "a stop never takes it either"
+        );
         assert_eq!(table.len(), 1);
+    }
+
+    #[test]
+    fn a_stop_takes_only_waiting_connections() {
+        let (table, taken, _listener) = table_with_taken(3);
+        assert!(table.waiting_tokens().is_empty());
+        assert!(table.put_back(3, taken).is_none());
+        assert_eq!(table.waiting_tokens(), vec![3]);
+        assert!(table.take_waiting(3).is_some());
+        assert_eq!(table.busy(), 1, "taken by the stop");
     }
 }

@@ -37,8 +37,8 @@ pub(crate) struct WireOutput {
     /// Whether the connection will close after this response, as far as known
     /// when the head is written.
     close: bool,
-    /// Set when a graceful stop began: responses from then on close (SRV-8).
-    shutting_down: Arc<AtomicBool>,
+    /// Set when a graceful stop was asked for: responses from then on close (SRV-8).
+    stop_requested: Arc<AtomicBool>,
     server_header: bool,
     /// The request body, to learn at head time whether it can still be read.
     body: Arc<std::sync::Mutex<BodyState>>,
@@ -75,7 +75,7 @@ impl WireOutput {
             stream,
             version,
             close,
-            shutting_down: shared.shutting_down.clone(),
+            stop_requested: shared.stop_requested.clone(),
             server_header: shared.config.server_header,
             body,
             drain_bytes: shared.config.drain_bytes,
@@ -181,7 +181,7 @@ impl Output for WireOutput {
             || self.close
             || body_lost
             || framing.ends_connection()
-            || self.shutting_down.load(Ordering::SeqCst);
+            || self.stop_requested.load(Ordering::SeqCst);
         self.announced_close = close;
         self.chunked = framing == Framing::Chunked;
         encode_head(&mut self.pending, self.version, head, self.server_header);

@@ -205,7 +205,8 @@ impl Server {
             body_budget: BodyBudget::new(config.body_buffer_total_bytes),
             config,
             access_log: self.access_log,
-            shutting_down: Arc::new(AtomicBool::new(false)),
+            stop_requested: Arc::new(AtomicBool::new(false)),
+            shutting_down: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
             poller,
             listener: RwLock::new(Some(self.listener)),
@@ -400,7 +401,7 @@ impl ServerHandle {
     /// in-flight requests finish (answered with `Connection: close`) within the
     /// graceful timeout. Returns at once; [`ServerHandle::join`] waits.
     pub fn shutdown(&self) {
-        self.shared.begin_stop();
+        self.shared.request_stop();
     }
 
     /// Waits until the server stopped. Workers still serving past the graceful
@@ -449,7 +450,7 @@ pub type Stopper = Controller;
 impl Controller {
     /// Same as [`ServerHandle::shutdown`].
     pub fn shutdown(&self) {
-        self.0.begin_stop();
+        self.0.request_stop();
     }
 
     /// Opens the access log file again by its path (after a rotation); see

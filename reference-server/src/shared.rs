@@ -68,8 +68,12 @@ pub(crate) struct Shared {
     /// What is left of the memory bodies arriving in the table may hold.
     pub(crate) body_budget: BodyBudget,
     pub(crate) access_log: AccessLog,
+    /// Set when a graceful stop is asked for: the supervisor then serves what
+    /// had already arrived and sets `shutting_down`.
+    /// Responses from then on close their connection.
+    pub(crate) stop_requested: Arc<AtomicBool>,
     /// Set by a graceful stop: finish in-flight requests, accept nothing new.
-    pub(crate) shutting_down: Arc<AtomicBool>,
+    pub(crate) shutting_down: AtomicBool,
     /// Requests being served by workers now.
     pub(crate) in_flight: AtomicUsize,
     pub(crate) poller: Poller,
@@ -98,6 +102,19 @@ pub(crate) struct Shared {
 impl Shared {
     pub(crate) fn is_shutting_down(&self) -> bool {
         self.shutting_down.load(Ordering::SeqCst)
+    }
+
+    /// Asks for a graceful stop; the supervisor begins it (`begin_stop`) once it
+    /// has taken in the requests that had arrived by then.
+    pub(crate) fn request_stop(&self) {
+        self.stop_requested.store(true, Ordering::SeqCst);
+        if let Some(supervisor) = self.supervisor.get() {
+            supervisor.unpark();
+        }
+    }
+
+    pub(crate) fn stop_requested(&self) -> bool {
+        self.stop_requested.load(Ordering::SeqCst)
     }
 
     /// Begins a graceful stop: every thread notices at once.

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::accept::resume;
+use crate::accept::{adopt_backlog, resume};
 use crate::connection::READ_CHUNK;
-use crate::connection_state::{close_connection, on_ready, Mode};
+use crate::connection_state::{close_connection, on_ready, take_in_arrived, Mode};
 use crate::connection_table::Expired;
 use crate::poll_turns::STALL;
 use crate::response_writer::refuse;
@@ -49,14 +49,15 @@ pub(crate) fn supervise(shared: Arc<Shared>) -> Stopped {
         } else {
             std::thread::park_timeout(if any_serving { STALL } else { IDLE_WATCH });
         }
-        if shared.is_shutting_down() {
+        if shared.stop_requested() {
             let deadline = *stop_deadline.get_or_insert_with(|| {
-                begin_stop(&shared);
+                take_in_arrived_requests(&shared, &mut scratch);
+                shared.begin_stop();
                 Instant::now() + shared.config.graceful_timeout
             });
             // A worker that saw no stop yet may have put a connection back since.
-            for conn in shared.table.remove_waiting() {
-                close_connection(&shared, conn);
+            for token in shared.table.waiting_tokens() {
+                take_in_arrived(&shared, token, &mut scratch);
             }
             if shared.table.busy() == 0 {
                 return Stopped { aborted: vec![] };
@@ -76,8 +77,10 @@ pub(crate) fn supervise(shared: Arc<Shared>) -> Stopped {
     }
 }
 
-/// Stops accepting and closes every connection not serving a request.
-fn begin_stop(shared: &Shared) {
+/// Stops accepting, then takes in the requests that had arrived by now (on
+/// connections still in the listen backlog too): they are served, not reset
+/// (SRV-8); idle connections are closed.
+fn take_in_arrived_requests(shared: &Shared, scratch: &mut [u8]) {
     let listener = shared
         .listener
         .write()
@@ -85,9 +88,13 @@ fn begin_stop(shared: &Shared) {
         .take();
     if let Some(listener) = listener {
         let _ = shared.poller.remove(&listener);
+        adopt_backlog(shared, &listener);
     }
-    for conn in shared.table.remove_idle() {
+    for conn in shared.table.remove_lingering() {
         close_connection(shared, conn);
+    }
+    for token in shared.table.waiting_tokens() {
+        take_in_arrived(shared, token, scratch);
     }
 }
 

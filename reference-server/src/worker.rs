@@ -409,7 +409,7 @@ fn finish_request(
         }
     }
     record_access(shared, &conn, log, &outcome);
-    if reusable && !shared.is_shutting_down() {
+    if reusable && !shared.stop_requested() {
         Afterwards::KeepAlive(conn)
     } else {
         let _ = conn.stream.shutdown(std::net::Shutdown::Write);
