@@ -1,26 +1,27 @@
-//! Accepting: the worker the listener woke takes every pending connection and re-arms
-//! the listener; at the connection limit or out of file descriptors, accepting pauses.
+//! Accepting: the worker a listener woke takes every pending connection on it and
+//! re-arms it; at the connection limit or out of file descriptors, accepting pauses.
 
 use std::io;
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crate::connection::Connection;
 use crate::connection_table::Waiting;
-use crate::poller::LISTENER;
+use crate::listener::{Accepted, Listener};
+use crate::poller::{listener_token, RESERVED_TOKENS};
 use crate::shared::Shared;
 
 /// How long accepting pauses after the process ran out of file descriptors.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
-/// Accepts every pending connection, then re-arms the listener (unless paused).
-pub(crate) fn accept_all(shared: &Shared) {
-    let listener = shared
-        .listener
+/// Accepts every pending connection on listener `index`, then re-arms it (unless
+/// paused).
+pub(crate) fn accept_all(shared: &Shared, index: usize) {
+    let listeners = shared
+        .listeners
         .read()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let Some(listener) = listener.as_ref() else {
+    let Some(listener) = listeners.get(index) else {
         return; // stopping
     };
     loop {
@@ -31,13 +32,17 @@ pub(crate) fn accept_all(shared: &Shared) {
             return; // re-armed when a connection closes
         }
         match listener.accept() {
-            Ok((stream, peer)) => {
-                if let Err(e) = adopt(shared, stream, peer) {
-                    log::debug!("could not set up a connection from {peer}: {e}");
+            Ok(accepted) => {
+                let peer = accepted.peer;
+                if let Err(e) = adopt(shared, accepted) {
+                    log::debug!("could not set up a connection from {peer:?}: {e}");
                 }
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return rearm(shared, listener),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                return rearm(shared, index, listener)
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if is_aborted(&e) => {} // the client gave up before we took it
             Err(e) => {
                 // EMFILE, ENFILE, ENOBUFS: pause instead of spinning on the pending
                 // connection; the supervisor resumes after the backoff.
@@ -49,19 +54,29 @@ pub(crate) fn accept_all(shared: &Shared) {
     }
 }
 
+/// A connection reset or aborted while it waited in the backlog: nothing to pause
+/// for.
+fn is_aborted(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset
+    )
+}
+
 /// At a stop: accepts the connections the kernel completed that no worker took
 /// yet, so that a request already sent on one is served instead of reset when the
 /// listener closes. The connection limit does not apply: the listen backlog bounds
 /// them, and they are closed (or served once) at once.
-pub(crate) fn adopt_backlog(shared: &Shared, listener: &TcpListener) {
+pub(crate) fn adopt_backlog(shared: &Shared, listener: &Listener) {
     loop {
         match listener.accept() {
-            Ok((stream, peer)) => {
-                if let Err(e) = adopt(shared, stream, peer) {
-                    log::debug!("could not set up a connection from {peer}: {e}");
+            Ok(accepted) => {
+                let peer = accepted.peer;
+                if let Err(e) = adopt(shared, accepted) {
+                    log::debug!("could not set up a connection from {peer:?}: {e}");
                 }
             }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted || is_aborted(&e) => {}
             Err(_) => return, // drained (WouldBlock), or out of descriptors
         }
     }
@@ -79,20 +94,20 @@ fn at_limit(shared: &Shared) -> bool {
     pause.at_limit
 }
 
-/// Arms the listener again (unless a stop took it away).
+/// Arms every listener again (unless a stop took them away).
 pub(crate) fn resume(shared: &Shared) {
-    let listener = shared
-        .listener
+    let listeners = shared
+        .listeners
         .read()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some(listener) = listener.as_ref() {
-        rearm(shared, listener);
+    for (index, listener) in listeners.iter().enumerate() {
+        rearm(shared, index, listener);
     }
 }
 
-fn rearm(shared: &Shared, listener: &TcpListener) {
-    if let Err(e) = shared.poller.rearm(listener, LISTENER) {
-        log::error!("cannot re-arm the listener: {e}");
+fn rearm(shared: &Shared, index: usize, listener: &Listener) {
+    if let Err(e) = shared.poller.rearm(listener, listener_token(index)) {
+        log::error!("cannot re-arm listener {index}: {e}");
     }
 }
 
@@ -106,14 +121,12 @@ pub(crate) fn resume_after_close(shared: &Shared) {
     }
 }
 
-fn adopt(shared: &Shared, stream: TcpStream, peer: SocketAddr) -> io::Result<()> {
-    let local = stream.local_addr()?;
+fn adopt(shared: &Shared, accepted: Accepted) -> io::Result<()> {
     // Non-blocking for its whole life: workers wait through `socket_wait` only
     // when a read or write would block.
-    stream.set_nonblocking(true)?;
-    stream.set_nodelay(true)?;
-    let token = shared.next_token.fetch_add(1, Ordering::Relaxed) % (usize::MAX - 16);
-    let conn = Connection::new(stream, peer, local);
+    accepted.socket.set_nonblocking(true)?;
+    let token = shared.next_token.fetch_add(1, Ordering::Relaxed) % RESERVED_TOKENS as usize;
+    let conn = Connection::new(accepted.socket, accepted.peer, accepted.local);
     let stream = conn.stream.clone();
     shared.table.insert(
         token,

@@ -83,7 +83,8 @@ impl AccessLog {
 
 /// What the access log says about one request.
 pub(crate) struct AccessEntry<'a> {
-    pub(crate) peer: std::net::IpAddr,
+    /// The client's address; `None` on a Unix socket (logged as `-`).
+    pub(crate) peer: Option<std::net::IpAddr>,
     pub(crate) request_line: &'a str,
     pub(crate) status: Option<u16>,
     pub(crate) bytes: u64,
@@ -97,7 +98,8 @@ impl AccessEntry<'_> {
         let quoted = |v: Option<&str>| v.map_or_else(|| "-".to_owned(), escape);
         format!(
             "{} - - [{}] \"{}\" {} {} \"{}\" \"{}\" {}\n",
-            self.peer,
+            self.peer
+                .map_or_else(|| "-".to_owned(), |ip| ip.to_string()),
             common_log_time(),
             escape(self.request_line),
             self.status
@@ -129,7 +131,7 @@ mod tests {
     #[test]
     fn combined_format_with_duration() {
         let entry = AccessEntry {
-            peer: "127.0.0.1".parse().unwrap(),
+            peer: Some("127.0.0.1".parse().unwrap()),
             request_line: "GET /a?b HTTP/1.1",
             status: Some(200),
             bytes: 13,
@@ -151,7 +153,7 @@ mod tests {
         let path = dir.path().join("access.log");
         let log = AccessLog::file(&path).unwrap();
         let entry = |line: &'static str| AccessEntry {
-            peer: "127.0.0.1".parse().unwrap(),
+            peer: Some("127.0.0.1".parse().unwrap()),
             request_line: line,
             status: Some(200),
             bytes: 0,

@@ -18,14 +18,14 @@ pub(crate) fn build_environ(
     (head, target): (RequestHead, &str),
     headers: HeaderMap,
     body: RequestBody,
-    peer: SocketAddr,
-    local: SocketAddr,
+    peer: Option<SocketAddr>,
+    local: Option<SocketAddr>,
     server_name: Option<&str>,
 ) -> Result<Environ, TargetError> {
     let mut environ = Environ::new(head.method, target)?;
     environ.version = head.version;
     environ.headers = without_underscored_names(headers);
-    environ.remote_addr = Some(peer);
+    environ.remote_addr = peer;
     let framing = head.framing;
     environ.content_length = match framing {
         BodyFraming::Length(n) => Some(n),
@@ -52,10 +52,14 @@ pub(crate) fn build_environ(
         match host {
             Some(host) => environ.set_server_from_host(&host),
             None => {
-                // HTTP/1.0 without Host, or an empty Host: the server's own name.
-                environ.server_name =
-                    server_name.map_or_else(|| local.ip().to_string(), str::to_owned);
-                environ.server_port = local.port();
+                // HTTP/1.0 without Host, or an empty Host: the server's own name
+                // (on a Unix socket, which has no address: the configured name or
+                // `localhost`, port 80).
+                environ.server_name = server_name.map_or_else(
+                    || local.map_or_else(|| "localhost".to_owned(), |a| a.ip().to_string()),
+                    str::to_owned,
+                );
+                environ.server_port = local.map_or(80, |a| a.port());
             }
         }
     }

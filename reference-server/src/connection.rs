@@ -3,18 +3,23 @@
 //! It does not parse or decide anything; `connection_state` and the worker do.
 
 use std::io::{self, Read};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// How much to ask of the socket at a time while a request head is coming in.
 pub(crate) const READ_CHUNK: usize = 16 * 1024;
 
+/// A connection's socket: TCP or Unix-domain, used through the same calls.
+pub(crate) type Stream = socket2::Socket;
+
 /// A client connection.
 #[derive(Debug)]
 pub(crate) struct Connection {
-    pub(crate) stream: Arc<TcpStream>,
-    pub(crate) peer: SocketAddr,
-    pub(crate) local: SocketAddr,
+    pub(crate) stream: Arc<Stream>,
+    /// The client's address; `None` on a Unix socket.
+    pub(crate) peer: Option<SocketAddr>,
+    /// Our address on the connection; `None` on a Unix socket.
+    pub(crate) local: Option<SocketAddr>,
     /// Bytes received and not yet consumed: a partial head, or what a client
     /// pipelined after the previous request.
     pub(crate) buf: Vec<u8>,
@@ -26,6 +31,19 @@ pub(crate) struct Connection {
     /// The poller also reports when the socket becomes writable (a response was
     /// parked on it once).
     pub(crate) watching_writable: bool,
+}
+
+/// A client as logs name it: its address, or `unix-socket client`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PeerName(Option<SocketAddr>);
+
+impl std::fmt::Display for PeerName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(addr) => addr.fmt(f),
+            None => f.write_str("unix-socket client"),
+        }
+    }
 }
 
 /// What a non-blocking read found.
@@ -42,7 +60,7 @@ pub(crate) enum ReadResult {
 }
 
 impl Connection {
-    pub(crate) fn new(stream: TcpStream, peer: SocketAddr, local: SocketAddr) -> Self {
+    pub(crate) fn new(stream: Stream, peer: Option<SocketAddr>, local: Option<SocketAddr>) -> Self {
         Self {
             stream: Arc::new(stream),
             peer,
@@ -52,6 +70,11 @@ impl Connection {
             peer_closed: false,
             watching_writable: false,
         }
+    }
+
+    /// The client, as logs name it.
+    pub(crate) fn peer_name(&self) -> PeerName {
+        PeerName(self.peer)
     }
 
     /// Reads what the socket holds, at most `limit` bytes in the buffer in total,

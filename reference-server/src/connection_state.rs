@@ -10,7 +10,7 @@ use crate::body_arrival::Arriving;
 use crate::connection::{Connection, ReadResult};
 use crate::connection_table::{Lingering, Taken, Waiting, LINGER};
 use crate::http1::{parse_request_head, BodyFraming, Parsed};
-use crate::poller::{Ready, LISTENER, WAKER};
+use crate::poller::{listener_index, Ready, WAKER};
 use crate::response_writer::refuse;
 use crate::shared::{Afterwards, Job, Shared};
 use crate::socket_wait;
@@ -41,8 +41,10 @@ pub(crate) enum Mode {
 
 /// Handles one readiness event.
 pub(crate) fn on_ready(shared: &Shared, ready: Ready, scratch: &mut [u8], mode: Mode) {
+    if let Some(index) = listener_index(ready.token) {
+        return accept_all(shared, index);
+    }
     match ready.token {
-        LISTENER => accept_all(shared),
         // During a stop the waker stays raised, so that it reaches every thread;
         // not while parked responses keep workers going, which would spin on it.
         WAKER => shared
@@ -208,7 +210,10 @@ fn on_bytes(
                 let mut arriving = Arriving::new(head, len, &shared.config.chunked_limits);
                 if let Err(e) = read_body_behind_head(shared, &mut waiting, &mut arriving, scratch)
                 {
-                    log::debug!("{}: reading a request body failed: {e}", waiting.conn.peer);
+                    log::debug!(
+                        "{}: reading a request body failed: {e}",
+                        waiting.conn.peer_name()
+                    );
                     return forget_and_close(shared, token, waiting.conn);
                 }
                 arriving

@@ -286,7 +286,11 @@ mod tests {
     fn table_with_taken(token: usize) -> (ConnectionTable, Taken, TcpListener) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
-        let conn = Connection::new(TcpStream::connect(addr).unwrap(), addr, addr);
+        let conn = Connection::new(
+            TcpStream::connect(addr).unwrap().into(),
+            Some(addr),
+            Some(addr),
+        );
         let table = ConnectionTable::default();
         let idle_since = Instant::now();
         table.insert(

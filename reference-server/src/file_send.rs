@@ -2,8 +2,8 @@
 //! socket without waiting, and the count of bytes sent that way. It frames nothing and
 //! decides no length; the exchange (FRAME rules) and `response_writer` do.
 
+use crate::connection::Stream;
 use std::fs::File;
-use std::net::TcpStream;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use gateway_spec::exchange::SendFileError;
@@ -43,11 +43,7 @@ pub(crate) struct FileSent {
 /// until they are sent, the socket is full or the file ends; the file's position
 /// moves past what went out, as plain reads would move it. An error after some bytes
 /// went out is reported by the next call, so that those bytes are counted.
-pub(crate) fn send_file(
-    socket: &TcpStream,
-    file: &File,
-    len: u64,
-) -> Result<FileSent, SendFileError> {
+pub(crate) fn send_file(socket: &Stream, file: &File, len: u64) -> Result<FileSent, SendFileError> {
     let mut sent = 0u64;
     let mut socket_full = false;
     while sent < len {
@@ -90,13 +86,13 @@ fn classify(errno: Errno) -> SendFileError {
 mod tests {
     use super::*;
     use std::io::{Read, Seek, SeekFrom, Write};
-    use std::net::TcpListener;
+    use std::net::{TcpListener, TcpStream};
 
-    fn pair() -> (TcpStream, TcpStream) {
+    fn pair() -> (Stream, TcpStream) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let (server, _) = listener.accept().unwrap();
-        (server, client)
+        (Stream::from(server), client)
     }
 
     #[test]

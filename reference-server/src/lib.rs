@@ -9,7 +9,7 @@
 //!    workers are blocked in apps. Connections wait in `connection_table` while
 //!    they are idle, send a head or a body, or are slow to read a response: they
 //!    cost a file descriptor and a buffer, never a thread.
-//! 2. `accept` takes new connections; `connection_state` reads what a ready
+//! 2. `accept` takes new connections from every `listener` (TCP or Unix); `connection_state` reads what a ready
 //!    connection sent, [`http1`] parses each head strictly (a bad one gets its
 //!    4xx/5xx at once), and `body_arrival` keeps the request in the table until its
 //!    body is there (up to a bound; larger bodies stream).
@@ -76,6 +76,7 @@ mod data_rate;
 mod date;
 mod file_send;
 pub mod http1;
+mod listener;
 mod poll_turns;
 mod poller;
 mod request_body;
@@ -90,6 +91,7 @@ mod worker;
 pub use access_log::AccessLog;
 pub use config::Config;
 pub use file_send::sendfile_bytes;
+pub use listener::{BindAddr, BindAddrError, BindOptions, ListenAddr, Listener, DEFAULT_BACKLOG};
 #[allow(deprecated)]
 pub use server::Stopper;
 pub use server::{

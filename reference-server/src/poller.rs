@@ -12,10 +12,24 @@ use rustix::event::{eventfd, EventfdFlags, Timespec};
 /// Events taken from the kernel by one wait, at most.
 pub(crate) const BATCH: usize = 16;
 
-/// The token of the listening socket.
-pub(crate) const LISTENER: u64 = u64::MAX - 1;
 /// The token of the waker (an eventfd): shutdown, and work queued for the workers.
-pub(crate) const WAKER: u64 = u64::MAX - 2;
+pub(crate) const WAKER: u64 = u64::MAX;
+/// Listening sockets at most (tokens below the waker's).
+pub(crate) const MAX_LISTENERS: usize = 1024;
+/// The first token no connection gets: listeners' tokens start here.
+pub(crate) const RESERVED_TOKENS: u64 = u64::MAX - MAX_LISTENERS as u64 - 1;
+
+/// The token of listener number `index`.
+pub(crate) fn listener_token(index: usize) -> u64 {
+    RESERVED_TOKENS + index as u64
+}
+
+/// The listener a token stands for, if it stands for one.
+pub(crate) fn listener_index(token: u64) -> Option<usize> {
+    (RESERVED_TOKENS..WAKER)
+        .contains(&token)
+        .then(|| (token - RESERVED_TOKENS) as usize)
+}
 
 /// What a wait returned.
 #[derive(Debug, Clone, Copy)]

@@ -2,8 +2,8 @@
 //! decoding over the bytes already buffered and the socket, the lazy `100 Continue`,
 //! the body limit, and the drain of what the app left unread. No parsing of heads.
 
+use crate::connection::Stream;
 use std::io::{self, Read};
-use std::net::TcpStream;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -53,7 +53,7 @@ impl BodyLimits {
 /// The body's reading state, shared by the app's `Input` and the worker.
 #[derive(Debug)]
 pub(crate) struct BodyState {
-    stream: Arc<TcpStream>,
+    stream: Arc<Stream>,
     /// Bytes received past the head: body bytes, then maybe the next request.
     buf: Vec<u8>,
     pos: usize,
@@ -100,7 +100,7 @@ impl BodyState {
     /// The body of `head`, whose bytes start at `buf[head_len..]` (what arrived
     /// already); `since` is when the head was complete.
     pub(crate) fn new(
-        stream: Arc<TcpStream>,
+        stream: Arc<Stream>,
         buf: Vec<u8>,
         head_len: usize,
         head: &RequestHead,

@@ -4,9 +4,9 @@
 //! goes from the file to the socket (`file_send`), none of it held here. It decides
 //! no framing itself; `gateway_spec::exchange` does, by SPEC.md's FRAME rules.
 
+use crate::connection::Stream;
 use std::fs::File;
 use std::io::{self, IoSlice, Write};
-use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,7 +32,7 @@ const COALESCE_LIMIT: usize = 1024;
 /// Writes one response to a connection.
 #[derive(Debug)]
 pub(crate) struct WireOutput {
-    stream: Arc<TcpStream>,
+    stream: Arc<Stream>,
     version: Version,
     /// Whether the connection will close after this response, as far as known
     /// when the head is written.
@@ -64,7 +64,7 @@ pub(crate) struct WireOutput {
 
 impl WireOutput {
     pub(crate) fn new(
-        stream: Arc<TcpStream>,
+        stream: Arc<Stream>,
         version: Version,
         close: bool,
         shared: &Shared,

@@ -16,8 +16,9 @@ use crate::access_log::AccessLog;
 use crate::body_budget::BodyBudget;
 use crate::config::Config;
 use crate::connection_table::ConnectionTable;
+use crate::listener::{BindAddr, BindOptions, ListenAddr, Listener};
 use crate::poll_turns::PollTurns;
-use crate::poller::{Poller, LISTENER};
+use crate::poller::{listener_token, Poller, MAX_LISTENERS};
 use crate::shared::{AcceptPause, Shared};
 use crate::supervisor::{supervise, Stopped};
 use crate::worker::run_worker;
@@ -50,6 +51,14 @@ pub enum ServeError {
         /// What the operating system said.
         source: io::Error,
     },
+    /// A Unix socket's path is taken by something this server must not remove.
+    #[error("cannot listen on {addr}: {why}")]
+    PathTaken {
+        /// The address asked for.
+        addr: String,
+        /// What is in the way, and what to do.
+        why: String,
+    },
     /// A setting is out of range.
     #[error("invalid setting: {0}")]
     Config(String),
@@ -79,7 +88,7 @@ pub struct ServeReport {
 /// Server::bind("127.0.0.1:8000").unwrap().workers(8).serve(app).unwrap();
 /// ```
 pub struct Server {
-    listener: TcpListener,
+    listeners: Vec<Listener>,
     config: Config,
     access_log: AccessLog,
     worker_wrapper: Option<WorkerWrapper>,
@@ -89,15 +98,6 @@ impl Server {
     /// Binds `addr` (with `SO_REUSEADDR`, backlog 1024).
     pub fn bind(addr: impl ToSocketAddrs + std::fmt::Display) -> Result<Self, ServeError> {
         let shown = addr.to_string();
-        let bind_error = |source: io::Error| match source.kind() {
-            io::ErrorKind::AddrInUse => ServeError::AddrInUse {
-                addr: shown.clone(),
-            },
-            _ => ServeError::Bind {
-                addr: shown.clone(),
-                source,
-            },
-        };
         let resolve_error = |source| ServeError::Resolve {
             addr: shown.clone(),
             source,
@@ -107,31 +107,61 @@ impl Server {
             .map_err(resolve_error)?
             .next()
             .ok_or_else(|| resolve_error(io::Error::other("the address resolves to nothing")))?;
-        let socket = socket2::Socket::new(
-            socket2::Domain::for_address(resolved),
-            socket2::Type::STREAM,
-            Some(socket2::Protocol::TCP),
+        let listener = Listener::bind(
+            &BindAddr::Tcp(resolved.to_string()),
+            &BindOptions::default(),
         )
-        .map_err(bind_error)?;
-        socket.set_reuse_address(true).map_err(bind_error)?;
-        socket.bind(&resolved.into()).map_err(bind_error)?;
-        socket.listen(1024).map_err(bind_error)?;
-        Ok(Self::from_listener(socket.into()))
+        .map_err(|e| match e {
+            ServeError::AddrInUse { .. } => ServeError::AddrInUse {
+                addr: shown.clone(),
+            },
+            other => other,
+        })?;
+        Ok(Self::from_listeners([listener]))
+    }
+
+    /// Binds every address of `addrs` with `options`: TCP and Unix sockets, served
+    /// alike.
+    pub fn bind_all<'a>(
+        addrs: impl IntoIterator<Item = &'a BindAddr>,
+        options: &BindOptions,
+    ) -> Result<Self, ServeError> {
+        let listeners = addrs
+            .into_iter()
+            .map(|addr| Listener::bind(addr, options))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self::from_listeners(listeners))
     }
 
     /// Serves on a listener bound elsewhere (tests bind `127.0.0.1:0`).
     pub fn from_listener(listener: TcpListener) -> Self {
+        Self::from_listeners([Listener::Tcp(listener)])
+    }
+
+    /// Serves on every one of `listeners` (bound elsewhere, or with
+    /// [`Listener::bind`]); a server needs at least one, and at most 1024.
+    pub fn from_listeners(listeners: impl IntoIterator<Item = Listener>) -> Self {
         Self {
-            listener,
+            listeners: listeners.into_iter().collect(),
             config: Config::default(),
             access_log: AccessLog::Off,
             worker_wrapper: None,
         }
     }
 
-    /// The address the server listens on.
+    /// The TCP address the server listens on first; see [`Server::listen_addrs`]
+    /// for all of them.
+    ///
+    /// # Errors
+    ///
+    /// When the server listens on no TCP socket (only Unix ones).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.listener.local_addr()
+        first_tcp(&self.listen_addrs()?)
+    }
+
+    /// What the server listens on, in the order the listeners were given.
+    pub fn listen_addrs(&self) -> io::Result<Vec<ListenAddr>> {
+        self.listeners.iter().map(Listener::local_addr).collect()
     }
 
     /// Replaces every setting at once.
@@ -182,6 +212,7 @@ impl Server {
 
     /// Starts serving `app` on background threads and returns a handle to stop it.
     pub fn spawn(self, app: impl App) -> Result<ServerHandle, ServeError> {
+        let addrs = self.listen_addrs()?;
         let config = self.config;
         if config.workers == 0 {
             return Err(ServeError::Config("workers must be at least 1".into()));
@@ -189,10 +220,17 @@ impl Server {
         if config.queue_depth == 0 {
             return Err(ServeError::Config("queue depth must be at least 1".into()));
         }
-        let addr = self.listener.local_addr()?;
-        self.listener.set_nonblocking(true)?;
+        if self.listeners.is_empty() || self.listeners.len() > MAX_LISTENERS {
+            return Err(ServeError::Config(format!(
+                "a server listens on 1 to {MAX_LISTENERS} sockets, not {}",
+                self.listeners.len()
+            )));
+        }
         let poller = Poller::new()?;
-        poller.add(&self.listener, LISTENER)?;
+        for (index, listener) in self.listeners.iter().enumerate() {
+            listener.set_nonblocking(true)?;
+            poller.add(listener, listener_token(index))?;
+        }
         let (queue, queued) = crossbeam_channel::bounded(config.queue_depth);
         let (ready, ready_rest) = crossbeam_channel::unbounded();
         let (resume, resumable) = crossbeam_channel::unbounded();
@@ -209,7 +247,7 @@ impl Server {
             shutting_down: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
             poller,
-            listener: RwLock::new(Some(self.listener)),
+            listeners: RwLock::new(self.listeners),
             accept_pause: Mutex::new(AcceptPause::default()),
             next_token: AtomicUsize::new(0),
             table: ConnectionTable::default(),
@@ -242,7 +280,7 @@ impl Server {
             );
         }
         Ok(ServerHandle {
-            addr,
+            addrs,
             shared,
             supervisor: Some(supervisor),
             workers: threads,
@@ -366,18 +404,35 @@ impl std::fmt::Debug for WorkerRun {
     }
 }
 
-/// A running server: its address, and how to stop it.
+/// The first TCP address among `addrs`.
+fn first_tcp(addrs: &[ListenAddr]) -> io::Result<SocketAddr> {
+    addrs
+        .iter()
+        .find_map(|addr| match addr {
+            ListenAddr::Tcp(addr) => Some(*addr),
+            ListenAddr::Unix(_) => None,
+        })
+        .ok_or_else(|| io::Error::other("the server listens on Unix sockets only"))
+}
+
+/// A running server: its addresses, and how to stop it.
 pub struct ServerHandle {
-    addr: SocketAddr,
+    addrs: Vec<ListenAddr>,
     shared: Arc<Shared>,
     supervisor: Option<JoinHandle<Stopped>>,
     workers: Vec<JoinHandle<()>>,
 }
 
 impl ServerHandle {
-    /// The address the server listens on.
+    /// The first TCP address the server listens on; on a server with Unix sockets
+    /// only, the unspecified `0.0.0.0:0` (see [`ServerHandle::listen_addrs`]).
     pub fn local_addr(&self) -> SocketAddr {
-        self.addr
+        first_tcp(&self.addrs).unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+    }
+
+    /// Every address the server listens on, in the order its listeners were given.
+    pub fn listen_addrs(&self) -> &[ListenAddr] {
+        &self.addrs
     }
 
     /// A cloneable handle that can start the graceful stop, or reopen the access

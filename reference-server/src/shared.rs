@@ -2,7 +2,7 @@
 //! bounded queue that holds complete requests while every worker is busy, and the
 //! words for handing a connection between them (`Job`, `Afterwards`).
 
-use std::net::TcpListener;
+use crate::listener::Listener;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::thread::Thread;
@@ -78,7 +78,7 @@ pub(crate) struct Shared {
     pub(crate) in_flight: AtomicUsize,
     pub(crate) poller: Poller,
     /// Taken away (closed) when a stop begins, so that new clients are refused.
-    pub(crate) listener: RwLock<Option<TcpListener>>,
+    pub(crate) listeners: RwLock<Vec<Listener>>,
     pub(crate) accept_pause: Mutex<AcceptPause>,
     pub(crate) next_token: AtomicUsize,
     pub(crate) table: ConnectionTable,

@@ -2,15 +2,15 @@
 //! owns: workers wait for readiness only when a read or write would block, so the
 //! common path costs no mode switch. Nothing here knows HTTP.
 
+use crate::connection::Stream;
 use std::io::{self, IoSlice, Read, Write};
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use rustix::event::{poll, PollFd, PollFlags};
 
 /// Waits until `stream` is ready for `interest` or `deadline` passes: one poll(2)
 /// on the one socket, no registration to make or undo.
-fn wait(stream: &TcpStream, interest: PollFlags, deadline: Instant) -> io::Result<()> {
+fn wait(stream: &Stream, interest: PollFlags, deadline: Instant) -> io::Result<()> {
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -28,17 +28,17 @@ fn wait(stream: &TcpStream, interest: PollFlags, deadline: Instant) -> io::Resul
 }
 
 /// Whether `stream` has bytes (or its end) to read within `timeout`.
-pub(crate) fn readable_within(stream: &TcpStream, timeout: Duration) -> bool {
+pub(crate) fn readable_within(stream: &Stream, timeout: Duration) -> bool {
     wait(stream, PollFlags::IN, Instant::now() + timeout).is_ok()
 }
 
 /// Whether `stream` becomes writable within `timeout`.
-pub(crate) fn writable_within(stream: &TcpStream, timeout: Duration) -> bool {
+pub(crate) fn writable_within(stream: &Stream, timeout: Duration) -> bool {
     wait(stream, PollFlags::OUT, Instant::now() + timeout).is_ok()
 }
 
 /// Reads into `buf`, waiting up to `timeout` for the first byte.
-pub(crate) fn read(stream: &TcpStream, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
+pub(crate) fn read(stream: &Stream, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
     // The clock is read only when the socket makes the reader wait.
     let mut deadline = None;
     loop {
@@ -54,14 +54,14 @@ pub(crate) fn read(stream: &TcpStream, buf: &mut [u8], timeout: Duration) -> io:
 }
 
 /// Writes all of `buf`; fails when no progress is made for `timeout`.
-pub(crate) fn write_all(stream: &TcpStream, buf: &[u8], timeout: Duration) -> io::Result<()> {
+pub(crate) fn write_all(stream: &Stream, buf: &[u8], timeout: Duration) -> io::Result<()> {
     write_all_vectored(stream, &mut [IoSlice::new(buf)], timeout)
 }
 
 /// Writes all of `slices` with as few system calls as the socket allows (one in
 /// the common case); fails when no progress is made for `timeout`.
 fn write_all_vectored(
-    stream: &TcpStream,
+    stream: &Stream,
     mut slices: &mut [IoSlice<'_>],
     timeout: Duration,
 ) -> io::Result<()> {

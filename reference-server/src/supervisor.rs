@@ -81,15 +81,18 @@ pub(crate) fn supervise(shared: Arc<Shared>) -> Stopped {
 /// connections still in the listen backlog too): they are served, not reset
 /// (SRV-8); idle connections are closed.
 fn take_in_arrived_requests(shared: &Shared, scratch: &mut [u8]) {
-    let listener = shared
-        .listener
-        .write()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .take();
-    if let Some(listener) = listener {
-        let _ = shared.poller.remove(&listener);
-        adopt_backlog(shared, &listener);
+    let listeners = std::mem::take(
+        &mut *shared
+            .listeners
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    for listener in &listeners {
+        let _ = shared.poller.remove(listener);
+        adopt_backlog(shared, listener);
     }
+    // Closed here: new clients are refused (a Unix socket's file goes too).
+    drop(listeners);
     for conn in shared.table.remove_lingering() {
         close_connection(shared, conn);
     }
@@ -108,7 +111,7 @@ fn sweep_timers(shared: &Shared, now: Instant) {
                 let message = format!(
                     "the request body arrived slower than the minimum rate of {rate} bytes/s"
                 );
-                log::info!("{}: {message}", conn.peer);
+                log::info!("{}: {message}", conn.peer_name());
                 refuse(&conn, http::StatusCode::REQUEST_TIMEOUT, &message);
                 conn
             }

@@ -420,7 +420,7 @@ fn finish_request(
 fn record_access(shared: &Shared, conn: &Connection, log: Option<LogRecord>, outcome: &Outcome) {
     if let Some(record) = log {
         shared.access_log.record(&AccessEntry {
-            peer: conn.peer.ip(),
+            peer: conn.peer.map(|addr| addr.ip()),
             request_line: &record.request_line,
             status: outcome.status.map(|s| s.as_u16()),
             bytes: outcome.body_bytes,
