@@ -9,6 +9,7 @@ use reference_server::config::{MIN_WORKERS, QUEUE_DEPTH_PER_WORKER, WORKERS_PER_
 use reference_server::http1::{ChunkedLimits, HeadLimits};
 use reference_server::Config;
 
+use crate::listen::ListenArgs;
 use crate::units::{
     parse_count, parse_duration, parse_limit_size, parse_size, parse_timeout, ByteSize, TimeSpan,
 };
@@ -20,9 +21,9 @@ static DEFAULTS: LazyLock<Config> = LazyLock::new(Config::default);
 /// The flags every command built on `gateway-serve` has.
 #[derive(Debug, Clone, Args)]
 pub struct ServerArgs {
-    /// Address to listen on: host:port (an IPv6 host in brackets, `[::1]:8000`).
-    #[arg(long, env = "GATEWAY_BIND", default_value = "127.0.0.1:8000", value_parser = parse_bind)]
-    pub bind: String,
+    /// Where to listen, and how.
+    #[command(flatten)]
+    pub listen: ListenArgs,
 
     /// Worker threads that run the app.
     #[arg(long, env = "GATEWAY_WORKERS", help = workers_help(), value_parser = parse_count)]
@@ -146,28 +147,6 @@ pub struct ServerArgs {
     pub no_server_header: bool,
 }
 
-/// Checks that an address is `host:port` before anything is bound, so that a typo
-/// exits 2 with a message that says what is allowed.
-fn parse_bind(text: &str) -> Result<String, String> {
-    const FORM: &str = "give host:port, such as 127.0.0.1:8000, 0.0.0.0:8000 or [::1]:8000";
-    if text.starts_with("unix:") {
-        return Err(format!("Unix sockets are not supported yet; {FORM}"));
-    }
-    let Some((host, port)) = text.rsplit_once(':') else {
-        return Err(format!("{text:?} has no port; {FORM}"));
-    };
-    if host.is_empty() {
-        return Err(format!("{text:?} has no host; {FORM}"));
-    }
-    if host.contains(':') && !(host.starts_with('[') && host.ends_with(']')) {
-        return Err(format!("an IPv6 host goes in brackets; {FORM}"));
-    }
-    match port.parse::<u16>() {
-        Ok(_) if port.bytes().all(|b| b.is_ascii_digit()) => Ok(text.to_owned()),
-        _ => Err(format!("{port:?} is not a port (0 to 65535); {FORM}")),
-    }
-}
-
 impl ServerArgs {
     /// The server settings these flags describe.
     pub fn config(&self) -> Config {
@@ -242,33 +221,30 @@ mod tests {
     }
 
     #[test]
-    fn a_bind_address_must_be_host_and_port() {
-        for good in [
-            "127.0.0.1:8000",
-            "0.0.0.0:0",
-            "[::1]:8000",
-            "localhost:65535",
-        ] {
-            assert_eq!(parse_bind(good), Ok(good.to_owned()));
+    fn bind_values_repeat_and_a_bad_one_exits_2_naming_the_flag() {
+        let cli = Cli::try_parse_from([
+            "gateway-serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--bind",
+            "unix:/tmp/x.sock",
+            "--bind",
+            "fd://3",
+        ])
+        .unwrap();
+        let shown: Vec<String> = cli
+            .server
+            .listen
+            .bind
+            .iter()
+            .map(|b| b.to_string())
+            .collect();
+        assert_eq!(shown, ["127.0.0.1:0", "unix:/tmp/x.sock", "fd://3"]);
+        for bad in ["127.0.0.1", "unix:", "fd://1", "::1:8000"] {
+            let error = Cli::try_parse_from(["gateway-serve", "--bind", bad]).unwrap_err();
+            assert_eq!(error.exit_code(), 2);
+            assert!(error.to_string().contains("--bind"), "{error}");
         }
-        for (bad, says) in [
-            ("unix:/run/app.sock", "Unix sockets are not supported yet"),
-            ("127.0.0.1", "has no port"),
-            (":8000", "has no host"),
-            ("::1:8000", "IPv6 host goes in brackets"),
-            ("127.0.0.1:http", "is not a port"),
-            ("127.0.0.1:70000", "is not a port"),
-            ("127.0.0.1:+80", "is not a port"),
-        ] {
-            let error = parse_bind(bad).unwrap_err();
-            assert!(
-                error.contains(says) && error.contains("host:port"),
-                "{bad}: {error}"
-            );
-        }
-        let error = Cli::try_parse_from(["gateway-serve", "--bind", "unix:/x.sock"]).unwrap_err();
-        assert_eq!(error.exit_code(), 2);
-        assert!(error.to_string().contains("--bind"), "{error}");
     }
 
     #[test]

@@ -41,7 +41,9 @@
 //! own, a [`WorkerWrapper`] around each worker's run), [`main_hosted`].
 
 mod flags;
+mod listen;
 mod logging;
+mod notify;
 mod processes;
 mod serve;
 mod signals;
@@ -54,6 +56,7 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser};
 use gateway_spec::App;
 
 pub use flags::ServerArgs;
+pub use listen::{BindTarget, ListenArgs, DEFAULT_BIND};
 pub use processes::{process_count, ProcessArgs, EXIT_APP_LOAD};
 pub use reference_server::{WorkerRun, WorkerWrapper};
 pub use serve::{Hosted, EXIT_ABORTED, EXIT_FORCED};
@@ -165,6 +168,8 @@ where
     P: App,
     E: Display,
 {
+    // Before any thread starts: taking the passed sockets edits the environment.
+    listen::take_passed_sockets();
     let cli = parse_command_line::<A>();
     logging::init(cli.server.log_level);
     let listener = if processes::is_worker() {
@@ -182,7 +187,18 @@ where
             .unwrap_or_else(|| default_processes(&cli.app));
         if count > 1 || cli.processes.processes.is_some() {
             let graceful = cli.server.config().graceful_timeout;
-            return processes::supervise(&cli.server.bind, count, graceful);
+            let bind = match cli.server.listen.bind.as_slice() {
+                [] => DEFAULT_BIND.to_owned(),
+                [BindTarget::Addr(reference_server::BindAddr::Tcp(addr))] => addr.clone(),
+                _ => {
+                    log::error!(
+                        "--processes serves one host:port --bind for now; for Unix sockets, \
+                         passed sockets or several addresses, run without --processes"
+                    );
+                    return ExitCode::from(2);
+                }
+            };
+            return processes::supervise(&bind, count, graceful);
         }
         None
     };

@@ -109,9 +109,17 @@ fn run(
             format!("cannot open the access log {path}: {e}; check the directory exists and is writable")
         })?,
     };
-    let server = match listener {
-        Some(listener) => Server::from_listener(listener),
-        None => Server::bind(flags.bind.as_str()).map_err(|e| e.to_string())?,
+    let (server, names) = match listener {
+        Some(listener) => {
+            let name = listener
+                .local_addr()
+                .map_or_else(|_| "the supervisor's socket".to_owned(), |a| a.to_string());
+            (Server::from_listener(listener), vec![name])
+        }
+        None => {
+            let (listeners, names): (Vec<_>, Vec<_>) = flags.listen.open()?.into_iter().unzip();
+            (Server::from_listeners(listeners), names)
+        }
     };
     let mut server = server.config(hosted.config(flags)).access_log(access_log);
     if let Some(wrapper) = hosted.worker_wrapper {
@@ -122,7 +130,19 @@ fn run(
         .handle(handle.controller())
         .map_err(|e| format!("cannot install the signal handlers: {e}"))?;
     // Announced only once everything, signal handling included, is running.
-    log::info!("serving on http://{} (Ctrl-C to stop)", handle.local_addr());
+    let serving = handle
+        .listen_addrs()
+        .iter()
+        .zip(&names)
+        // As bound (an ephemeral port shows its number); a passed socket by its fd too.
+        .map(|(addr, name)| match name.starts_with("fd://") {
+            true => format!("{addr} ({name})"),
+            false => addr.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    log::info!("serving on {serving} (Ctrl-C to stop)");
+    crate::notify::ready(&format!("serving on {serving}"));
     let report = handle.join();
     if report.aborted > 0 {
         log::warn!(

@@ -47,6 +47,7 @@ impl Installed {
                                 "{}: stopping gracefully (send it again to stop at once)",
                                 name(signal)
                             );
+                            crate::notify::stopping();
                             server.shutdown();
                         }
                         SIGUSR1 => match server.reopen_access_log() {

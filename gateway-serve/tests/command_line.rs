@@ -35,11 +35,11 @@ fn every_bad_value_exits_2_naming_the_flag_the_value_and_what_is_allowed() {
         (&["--max-connections", "0"], "0 is not allowed here"),
         (&["--max-body-size", "1.5GiB"], "KiB = 1024"),
         (&["--head-timeout", "soon"], "Durations look like"),
-        (
-            &["--bind", "unix:/run/app.sock"],
-            "Unix sockets are not supported yet",
-        ),
-        (&["--bind", "127.0.0.1"], "has no port"),
+        (&["--bind", "unix:"], "names no socket path"),
+        (&["--bind", "127.0.0.1"], "is not host:port"),
+        (&["--bind", "fd://1"], "is not fd://N"),
+        (&["--unix-socket-mode", "999"], "octal permission bits"),
+        (&["--backlog", "0"], "0"),
         (&["--app", "fixture"], "possible values: demo, hello"),
         (&["--log-level", "loud"], "loud"),
     ] {

@@ -57,11 +57,16 @@ impl FromStr for BindAddr {
             }
             return Ok(Self::Unix(PathBuf::from(path)));
         }
-        let port_ok = text
-            .rsplit_once(':')
-            .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
-        let bracketed_ok = !text.starts_with('[') || text.contains("]:");
-        if !port_ok || !bracketed_ok {
+        let well_formed = text.rsplit_once(':').is_some_and(|(host, port)| {
+            let bracketed = host.starts_with('[') && host.ends_with(']');
+            // An IPv6 host goes in brackets, so that its port cannot be mistaken.
+            let host_ok = !host.is_empty() && (bracketed || !host.contains([':', '[', ']']));
+            host_ok
+                && !port.is_empty()
+                && port.bytes().all(|b| b.is_ascii_digit())
+                && port.parse::<u16>().is_ok()
+        });
+        if !well_formed {
             return Err(BindAddrError::NotHostPort(text.to_owned()));
         }
         Ok(Self::Tcp(text.to_owned()))
@@ -342,7 +347,15 @@ mod tests {
         for good in ["127.0.0.1:8000", "localhost:0", "[::1]:8000", "0.0.0.0:80"] {
             assert_eq!(good.parse(), Ok(BindAddr::Tcp(good.into())));
         }
-        for bad in ["8000", ":8000", "localhost", "[::1]", "host:99999"] {
+        for bad in [
+            "8000",
+            ":8000",
+            "localhost",
+            "[::1]",
+            "host:99999",
+            "::1:80",
+            "h:+80",
+        ] {
             let error = bad.parse::<BindAddr>().unwrap_err();
             assert!(error.to_string().contains("host:port"), "{error}");
         }

@@ -60,15 +60,23 @@ impl Served {
 
     /// Like [`Served::start`], with extra environment variables.
     pub fn start_with_env(program: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
-        let mut child = Command::new(program)
+        let mut command = Command::new(program);
+        command
             .args(["--bind", "127.0.0.1:0", "--log-level", "info"])
             .args(args)
             .envs(env.iter().copied())
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::null());
+        Self::from_command(command)
+    }
+
+    /// Starts `command` as it is (its standard error is piped here), waits for its
+    /// "serving on" line and takes the first `http://` address in it, if any.
+    pub fn from_command(mut command: Command) -> Self {
+        let mut child = command
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|e| panic!("start {}: {e}", program.display()));
+            .unwrap_or_else(|e| panic!("start {command:?}: {e}"));
         let stderr = child.stderr.take().expect("piped stderr");
         let (tx, log) = mpsc::channel();
         std::thread::spawn(move || {
@@ -84,26 +92,35 @@ impl Served {
             log,
             seen: Vec::new(),
         };
-        let line = served.wait_for_log("http://");
-        let addr = line.split("http://").nth(1).unwrap();
-        served.addr = addr.split_whitespace().next().unwrap().parse().unwrap();
+        // A supervisor says "supervising ... on", a single process "serving on".
+        let line =
+            served.wait_for_log_matching(|l| l.contains("serving on") || l.contains("supervising"));
+        if let Some(addr) = line.split("http://").nth(1) {
+            let addr = addr.split([' ', ',']).next().unwrap();
+            served.addr = addr.parse().unwrap();
+        }
         served
     }
 
     /// Waits (at most [`WAIT`]) for a log line containing `text` and returns it.
     pub fn wait_for_log(&mut self, text: &str) -> String {
+        self.wait_for_log_matching(|line| line.contains(text))
+    }
+
+    /// Waits (at most [`WAIT`]) for a log line `wanted` accepts and returns it.
+    pub fn wait_for_log_matching(&mut self, wanted: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + WAIT;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.log.recv_timeout(left) {
                 Ok(line) => {
                     self.seen.push(line.clone());
-                    if line.contains(text) {
+                    if wanted(&line) {
                         return line;
                     }
                 }
                 Err(_) => panic!(
-                    "no log line with {text:?} within {WAIT:?}; the log so far:\n{}",
+                    "no log line looked for came within {WAIT:?}; the log so far:\n{}",
                     self.seen.join("\n")
                 ),
             }
