@@ -198,7 +198,8 @@ where
                     return ExitCode::from(2);
                 }
             };
-            return processes::supervise(&bind, count, graceful);
+            let options = cli.server.listen.options();
+            return processes::supervise(&bind, &options, count, graceful);
         }
         None
     };

@@ -59,7 +59,7 @@ pub struct ListenArgs {
     /// several: host:port (an IPv6 host in brackets, `[::1]:8000`), unix:PATH, or
     /// fd://N (a socket passed by systemd). [default: the sockets systemd passed
     /// (LISTEN_FDS), else 127.0.0.1:8000]
-    #[arg(long, env = "GATEWAY_BIND", value_delimiter = ',', value_parser = parse_target)]
+    #[arg(long, env = "GATEWAY_BIND", value_delimiter = ',', value_parser = BindTarget::from_str)]
     pub bind: Vec<BindTarget>,
 
     /// Length of the queue of connections the kernel completed and the server has
@@ -77,10 +77,6 @@ pub struct ListenArgs {
     /// (such as 660); unset, the umask decides.
     #[arg(long, env = "GATEWAY_UNIX_SOCKET_MODE", value_parser = parse_mode)]
     pub unix_socket_mode: Option<u32>,
-}
-
-fn parse_target(text: &str) -> Result<BindTarget, String> {
-    text.parse()
 }
 
 fn parse_mode(text: &str) -> Result<u32, String> {
@@ -129,8 +125,9 @@ impl ListenArgs {
     }
 
     /// Binds or adopts every listener: the `--bind` values in order, or without
-    /// any, the passed sockets, else [`DEFAULT_BIND`]. A passed socket no `--bind`
-    /// names is closed, with a warning.
+    /// any, the passed sockets, else [`DEFAULT_BIND`]; each with the name the log
+    /// shows (as bound, so an ephemeral port shows its number; a passed socket with
+    /// its descriptor and name). A passed socket no `--bind` names is closed.
     pub(crate) fn open(&self) -> Result<Vec<(Listener, String)>, String> {
         take_passed_sockets();
         let mut guard = PASSED
@@ -151,38 +148,35 @@ impl ListenArgs {
             )]
         };
         let mut listeners = Vec::new();
-        let mut used = vec![false; count];
         for target in &targets {
-            let listener = match target {
-                BindTarget::Addr(addr) => {
-                    Listener::bind(addr, &options).map_err(|e| e.to_string())?
-                }
+            let (listener, passed_as) = match target {
+                BindTarget::Addr(addr) => (
+                    Listener::bind(addr, &options).map_err(|e| e.to_string())?,
+                    None,
+                ),
                 BindTarget::Fd(fd) => {
                     let index = (fd - FIRST_PASSED_FD) as usize;
-                    let listener = adopt(&mut passed.fds, index, *fd)?;
-                    used[index] = true;
-                    listener
-                }
-            };
-            let shown = match target {
-                BindTarget::Fd(fd) => {
-                    let index = (fd - FIRST_PASSED_FD) as usize;
-                    match passed.names.get(index).filter(|n| !n.is_empty()) {
+                    let name = match passed.names.get(index).filter(|n| !n.is_empty()) {
                         Some(name) => format!("fd://{fd} ({name})"),
                         None => format!("fd://{fd}"),
-                    }
+                    };
+                    (adopt(&mut passed.fds, index, *fd)?, Some(name))
                 }
-                BindTarget::Addr(_) => target.to_string(),
+            };
+            let bound = listener.local_addr().map_err(|e| e.to_string())?;
+            let shown = match passed_as {
+                Some(name) => format!("{bound} ({name})"),
+                None => bound.to_string(),
             };
             listeners.push((listener, shown));
         }
-        for (index, _) in used.iter().enumerate().filter(|(_, used)| !**used) {
-            // Taking it closes it when it drops: a socket nobody serves must not
-            // hold clients in its backlog.
-            let fd = FIRST_PASSED_FD + index as u32;
+        for index in 0..count {
+            // Taking it closes it as it drops (one already taken gives nothing): a
+            // socket nobody serves must not hold clients in its backlog.
             let closed = matches!(passed.fds.take_tcp_listener(index), Ok(Some(_)))
                 || matches!(passed.fds.take_unix_listener(index), Ok(Some(_)));
             if closed {
+                let fd = FIRST_PASSED_FD as usize + index;
                 log::warn!("fd://{fd} was passed but no --bind names it; it is closed");
             }
         }

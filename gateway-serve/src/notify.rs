@@ -1,5 +1,5 @@
 //! Readiness notification for service managers (systemd `Type=notify`): READY=1
-//! once serving, RELOADING=1 while reloading, STOPPING=1 when a stop begins.
+//! once serving, STOPPING=1 when a stop begins.
 
 use sd_notify::NotifyState;
 
@@ -8,16 +8,6 @@ use sd_notify::NotifyState;
 /// under `--processes` never send: their supervisor speaks for them.
 pub(crate) fn ready(status: &str) {
     send(&[NotifyState::Ready, NotifyState::Status(status)]);
-}
-
-/// Tells the service manager a reload began (`RELOADING=1` with the monotonic
-/// time systemd asks for); [`ready`] ends it.
-#[allow(dead_code)] // SIGHUP reloads under --processes send it
-pub(crate) fn reloading() {
-    match NotifyState::monotonic_usec_now() {
-        Ok(now) => send(&[NotifyState::Reloading, now]),
-        Err(_) => send(&[NotifyState::Reloading]),
-    }
 }
 
 /// Tells the service manager the server is stopping (`STOPPING=1`).

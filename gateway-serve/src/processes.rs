@@ -10,6 +10,7 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use clap::Args;
+use reference_server::{BindAddr, BindOptions, Listener};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
@@ -89,8 +90,13 @@ struct Slot {
 /// Binds `bind`, runs `count` workers until TERM or INT, and returns the exit
 /// code: 0 after a clean stop, 3 if a worker's graceful timeout cut requests, 4
 /// when a worker could not load the app, 1 when binding failed.
-pub(crate) fn supervise(bind: &str, count: usize, graceful: Duration) -> ExitCode {
-    match run(bind, count, graceful) {
+pub(crate) fn supervise(
+    bind: &str,
+    options: &BindOptions,
+    count: usize,
+    graceful: Duration,
+) -> ExitCode {
+    match run(bind, options, count, graceful) {
         Ok(code) => code,
         Err(message) => {
             log::error!("{message}");
@@ -99,33 +105,14 @@ pub(crate) fn supervise(bind: &str, count: usize, graceful: Duration) -> ExitCod
     }
 }
 
-/// Binds as `reference_server::Server::bind` does (SO_REUSEADDR, backlog 1024),
-/// keeping the listener for the workers to inherit.
-fn bind_listener(bind: &str) -> Result<TcpListener, String> {
-    use std::net::ToSocketAddrs;
-    let fail = |e: io::Error| {
-        match e.kind() {
-        io::ErrorKind::AddrInUse => format!(
-            "cannot listen on {bind}: the address is already in use; stop the other server or choose another --bind"
-        ),
-        _ => format!("cannot listen on {bind}: {e}"),
+/// Binds `bind` with `options` as a single server would, keeping the listener for
+/// the workers to inherit.
+fn bind_listener(bind: &str, options: &BindOptions) -> Result<TcpListener, String> {
+    let addr = BindAddr::Tcp(bind.to_owned());
+    match Listener::bind(&addr, options).map_err(|e| e.to_string())? {
+        Listener::Tcp(listener) => Ok(listener),
+        Listener::Unix { .. } => Err(format!("{bind} is not a TCP address")),
     }
-    };
-    let addr = bind
-        .to_socket_addrs()
-        .map_err(fail)?
-        .next()
-        .ok_or_else(|| format!("{bind} resolves to no address"))?;
-    let socket = socket2::Socket::new(
-        socket2::Domain::for_address(addr),
-        socket2::Type::STREAM,
-        Some(socket2::Protocol::TCP),
-    )
-    .map_err(fail)?;
-    socket.set_reuse_address(true).map_err(fail)?;
-    socket.bind(&addr.into()).map_err(fail)?;
-    socket.listen(1024).map_err(fail)?;
-    Ok(socket.into())
 }
 
 fn spawn_worker(listener: &TcpListener, count: usize) -> io::Result<Child> {
@@ -144,8 +131,13 @@ fn signal(child: &Child, signal: rustix::process::Signal) {
     }
 }
 
-fn run(bind: &str, count: usize, graceful: Duration) -> Result<ExitCode, String> {
-    let listener = bind_listener(bind)?;
+fn run(
+    bind: &str,
+    options: &BindOptions,
+    count: usize,
+    graceful: Duration,
+) -> Result<ExitCode, String> {
+    let listener = bind_listener(bind, options)?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     // Polled, never waited on in a thread: the supervisor stays single-threaded.
     let mut signals = Signals::new([SIGTERM, SIGINT])

@@ -111,9 +111,10 @@ fn run(
     };
     let (server, names) = match listener {
         Some(listener) => {
-            let name = listener
-                .local_addr()
-                .map_or_else(|_| "the supervisor's socket".to_owned(), |a| a.to_string());
+            let name = listener.local_addr().map_or_else(
+                |_| "the supervisor's socket".to_owned(),
+                |a| format!("http://{a}"),
+            );
             (Server::from_listener(listener), vec![name])
         }
         None => {
@@ -130,17 +131,7 @@ fn run(
         .handle(handle.controller())
         .map_err(|e| format!("cannot install the signal handlers: {e}"))?;
     // Announced only once everything, signal handling included, is running.
-    let serving = handle
-        .listen_addrs()
-        .iter()
-        .zip(&names)
-        // As bound (an ephemeral port shows its number); a passed socket by its fd too.
-        .map(|(addr, name)| match name.starts_with("fd://") {
-            true => format!("{addr} ({name})"),
-            false => addr.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
+    let serving = names.join(", ");
     log::info!("serving on {serving} (Ctrl-C to stop)");
     crate::notify::ready(&format!("serving on {serving}"));
     let report = handle.join();

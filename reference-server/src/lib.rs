@@ -91,7 +91,9 @@ mod worker;
 pub use access_log::AccessLog;
 pub use config::Config;
 pub use file_send::sendfile_bytes;
-pub use listener::{BindAddr, BindAddrError, BindOptions, ListenAddr, Listener, DEFAULT_BACKLOG};
+pub use listener::{
+    BindAddr, BindAddrError, BindOptions, ListenAddr, Listener, SocketFile, DEFAULT_BACKLOG,
+};
 #[allow(deprecated)]
 pub use server::Stopper;
 pub use server::{

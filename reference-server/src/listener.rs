@@ -110,14 +110,24 @@ impl Default for BindOptions {
 pub enum Listener {
     /// TCP.
     Tcp(TcpListener),
-    /// Unix-domain; `owned` is the socket file this process created, removed when
-    /// the listener is dropped (an adopted socket's file is left alone).
+    /// Unix-domain.
     Unix {
         /// The socket.
         listener: UnixListener,
-        /// The file to remove on drop.
-        owned: Option<PathBuf>,
+        /// The socket file this process created, removed with the listener (an
+        /// adopted socket's file is left alone).
+        owned: Option<SocketFile>,
     },
+}
+
+/// A Unix socket file this process created: removed when dropped.
+#[derive(Debug)]
+pub struct SocketFile(PathBuf);
+
+impl Drop for SocketFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// What a listener listens on, as logs and handles show it.
@@ -161,7 +171,7 @@ impl Listener {
     /// listens on, or a path that is not a socket, is an error.
     pub fn bind(addr: &BindAddr, options: &BindOptions) -> Result<Self, ServeError> {
         match addr {
-            BindAddr::Tcp(text) => bind_tcp(text, options),
+            BindAddr::Tcp(text) => bind_tcp(resolve(text.as_str(), text)?, text, options),
             BindAddr::Unix(path) => bind_unix(path, options),
         }
     }
@@ -218,17 +228,6 @@ impl AsFd for Listener {
     }
 }
 
-impl Drop for Listener {
-    fn drop(&mut self) {
-        if let Self::Unix {
-            owned: Some(path), ..
-        } = self
-        {
-            let _ = std::fs::remove_file(path);
-        }
-    }
-}
-
 /// An accepted connection.
 pub(crate) struct Accepted {
     pub(crate) socket: Socket,
@@ -236,41 +235,50 @@ pub(crate) struct Accepted {
     pub(crate) local: Option<SocketAddr>,
 }
 
-fn bind_tcp(text: &str, options: &BindOptions) -> Result<Listener, ServeError> {
-    let bind_error = |source: io::Error| match source.kind() {
+/// What a failed bind or socket call on `shown` becomes.
+fn bind_error(shown: &str) -> impl Fn(io::Error) -> ServeError + '_ {
+    move |source| match source.kind() {
         io::ErrorKind::AddrInUse => ServeError::AddrInUse {
-            addr: text.to_owned(),
+            addr: shown.to_owned(),
         },
         _ => ServeError::Bind {
-            addr: text.to_owned(),
+            addr: shown.to_owned(),
             source,
         },
-    };
+    }
+}
+
+/// The first address `addr` (named `shown` in errors) resolves to.
+pub(crate) fn resolve(addr: impl ToSocketAddrs, shown: &str) -> Result<SocketAddr, ServeError> {
     let resolve_error = |source| ServeError::Resolve {
-        addr: text.to_owned(),
+        addr: shown.to_owned(),
         source,
     };
-    let resolved: SocketAddr = text
-        .to_socket_addrs()
+    addr.to_socket_addrs()
         .map_err(resolve_error)?
         .next()
-        .ok_or_else(|| resolve_error(io::Error::other("the address resolves to nothing")))?;
-    let socket = Socket::new(
-        Domain::for_address(resolved),
-        Type::STREAM,
-        Some(Protocol::TCP),
-    )
-    .map_err(bind_error)?;
-    socket.set_reuse_address(true).map_err(bind_error)?;
+        .ok_or_else(|| resolve_error(io::Error::other("the address resolves to nothing")))
+}
+
+/// Binds the TCP address `addr` (named `shown` in errors) with `options`.
+pub(crate) fn bind_tcp(
+    addr: SocketAddr,
+    shown: &str,
+    options: &BindOptions,
+) -> Result<Listener, ServeError> {
+    let bind_error = bind_error(shown);
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+        .map_err(&bind_error)?;
+    socket.set_reuse_address(true).map_err(&bind_error)?;
     if options.reuse_port {
-        socket.set_reuse_port(true).map_err(bind_error)?;
+        socket.set_reuse_port(true).map_err(&bind_error)?;
     }
-    if resolved.is_ipv6() {
+    if addr.is_ipv6() {
         // `[::]:8000` means IPv6 only, as it says; bind `0.0.0.0:8000` too for both.
-        socket.set_only_v6(true).map_err(bind_error)?;
+        socket.set_only_v6(true).map_err(&bind_error)?;
     }
-    socket.bind(&resolved.into()).map_err(bind_error)?;
-    socket.listen(backlog(options)).map_err(bind_error)?;
+    socket.bind(&addr.into()).map_err(&bind_error)?;
+    socket.listen(backlog(options)).map_err(&bind_error)?;
     Ok(Listener::Tcp(socket.into()))
 }
 
@@ -280,24 +288,14 @@ fn backlog(options: &BindOptions) -> i32 {
 
 fn bind_unix(path: &Path, options: &BindOptions) -> Result<Listener, ServeError> {
     let shown = format!("unix:{}", path.display());
-    let bind_error = |source: io::Error| match source.kind() {
-        io::ErrorKind::AddrInUse => ServeError::AddrInUse {
-            addr: shown.clone(),
-        },
-        _ => ServeError::Bind {
-            addr: shown.clone(),
-            source,
-        },
-    };
+    let bind_error = bind_error(&shown);
     remove_stale_socket(path, &shown)?;
-    let socket = Socket::new(Domain::UNIX, Type::STREAM, None).map_err(bind_error)?;
-    let address = socket2::SockAddr::unix(path).map_err(bind_error)?;
-    socket.bind(&address).map_err(bind_error)?;
-    // From here the file is ours: dropping the listener removes it.
-    let listener = Listener::Unix {
-        listener: UnixListener::from(socket.try_clone().map_err(bind_error)?),
-        owned: Some(path.to_path_buf()),
-    };
+    let socket = Socket::new(Domain::UNIX, Type::STREAM, None).map_err(&bind_error)?;
+    let address = socket2::SockAddr::unix(path).map_err(&bind_error)?;
+    socket.bind(&address).map_err(&bind_error)?;
+    // From here the file is ours: dropping it (on an error below, or with the
+    // listener) removes it.
+    let owned = SocketFile(path.to_path_buf());
     if let Some(mode) = options.unix_mode {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(
             |source| ServeError::Bind {
@@ -306,8 +304,11 @@ fn bind_unix(path: &Path, options: &BindOptions) -> Result<Listener, ServeError>
             },
         )?;
     }
-    socket.listen(backlog(options)).map_err(bind_error)?;
-    Ok(listener)
+    socket.listen(backlog(options)).map_err(&bind_error)?;
+    Ok(Listener::Unix {
+        listener: socket.into(),
+        owned: Some(owned),
+    })
 }
 
 /// Removes a socket file no server listens on any more (a crash leaves one behind);

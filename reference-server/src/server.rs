@@ -98,25 +98,8 @@ impl Server {
     /// Binds `addr` (with `SO_REUSEADDR`, backlog 1024).
     pub fn bind(addr: impl ToSocketAddrs + std::fmt::Display) -> Result<Self, ServeError> {
         let shown = addr.to_string();
-        let resolve_error = |source| ServeError::Resolve {
-            addr: shown.clone(),
-            source,
-        };
-        let resolved: SocketAddr = addr
-            .to_socket_addrs()
-            .map_err(resolve_error)?
-            .next()
-            .ok_or_else(|| resolve_error(io::Error::other("the address resolves to nothing")))?;
-        let listener = Listener::bind(
-            &BindAddr::Tcp(resolved.to_string()),
-            &BindOptions::default(),
-        )
-        .map_err(|e| match e {
-            ServeError::AddrInUse { .. } => ServeError::AddrInUse {
-                addr: shown.clone(),
-            },
-            other => other,
-        })?;
+        let resolved = crate::listener::resolve(addr, &shown)?;
+        let listener = crate::listener::bind_tcp(resolved, &shown, &BindOptions::default())?;
         Ok(Self::from_listeners([listener]))
     }
 

@@ -51,6 +51,8 @@ pub(crate) fn supervise(shared: Arc<Shared>) -> Stopped {
         }
         if shared.stop_requested() {
             let deadline = *stop_deadline.get_or_insert_with(|| {
+                // Before the stop begins: workers leave once nothing is in flight,
+                // so what had arrived must be queued while they still serve.
                 take_in_arrived_requests(&shared, &mut scratch);
                 shared.begin_stop();
                 Instant::now() + shared.config.graceful_timeout
