@@ -367,7 +367,7 @@ fn serve(shared: &Shared, worker: usize, job: Job) -> Option<Taken> {
 fn after_serving(shared: &Shared, token: usize, afterwards: Afterwards) -> Option<Taken> {
     match afterwards {
         Afterwards::KeepAlive(conn) => {
-            if shared.stop_requested() || (conn.peer_closed && conn.buf.is_empty()) {
+            if shared.is_shutting_down() || (conn.peer_closed && conn.buf.is_empty()) {
                 // Read what came meanwhile first: closing with unread input would
                 // reset the connection and could destroy the response in flight.
                 discard_input(&conn);

@@ -16,6 +16,11 @@ use crate::worker::cut_response;
 /// How often the timers are looked at (head deadline, minimum rates, keep-alive
 /// idle, linger): their coarsest resolution.
 const TIMER_SWEEP: Duration = Duration::from_millis(250);
+/// How long a graceful stop keeps open connections before closing those that stay
+/// idle (at most the graceful timeout): a client that sends its next request on a
+/// keep-alive connection meanwhile gets it answered, with `Connection: close`,
+/// instead of a connection closed under a request already on its way (SRV-8).
+const DRAIN: Duration = Duration::from_secs(1);
 /// How often the supervisor looks at the workers while none is serving.
 const IDLE_WATCH: Duration = Duration::from_millis(50);
 
@@ -31,6 +36,7 @@ pub(crate) fn supervise(shared: Arc<Shared>) -> Stopped {
     let mut scratch = vec![0; READ_CHUNK];
     let mut last_sweep = Instant::now();
     let mut stop_deadline: Option<Instant> = None;
+    let mut drain_until: Option<Instant> = None;
     loop {
         let any_serving = shared.turns.pass_stalled_turns();
         let all_busy = shared.turns.serving() >= shared.config.workers;
@@ -49,14 +55,24 @@ pub(crate) fn supervise(shared: Arc<Shared>) -> Stopped {
         } else {
             std::thread::park_timeout(if any_serving { STALL } else { IDLE_WATCH });
         }
-        if shared.stop_requested() {
-            let deadline = *stop_deadline.get_or_insert_with(|| {
+        if shared.stop_requested() && stop_deadline.is_none() {
+            // The drain: no new connections, every response closes its connection,
+            // and a request that arrives on an open one is still served as usual.
+            let drained_at = *drain_until.get_or_insert_with(|| {
+                stop_accepting(&shared);
+                Instant::now() + DRAIN.min(shared.config.graceful_timeout)
+            });
+            let drained = Instant::now() >= drained_at
+                || (shared.table.busy() == 0 && shared.table.waiting_tokens().is_empty());
+            if drained {
                 // Before the stop begins: workers leave once nothing is in flight,
                 // so what had arrived must be queued while they still serve.
                 take_in_arrived_requests(&shared, &mut scratch);
                 shared.begin_stop();
-                Instant::now() + shared.config.graceful_timeout
-            });
+                stop_deadline = Some(drained_at + shared.config.graceful_timeout);
+            }
+        }
+        if let Some(deadline) = stop_deadline {
             // A worker that saw no stop yet may have put a connection back since.
             for token in shared.table.waiting_tokens() {
                 take_in_arrived(&shared, token, &mut scratch);
@@ -79,10 +95,9 @@ pub(crate) fn supervise(shared: Arc<Shared>) -> Stopped {
     }
 }
 
-/// Stops accepting, then takes in the requests that had arrived by now (on
-/// connections still in the listen backlog too): they are served, not reset
-/// (SRV-8); idle connections are closed.
-fn take_in_arrived_requests(shared: &Shared, scratch: &mut [u8]) {
+/// Stops accepting: the listeners close (new clients are refused; a Unix socket's
+/// file goes too) once the connections in their backlog are taken in (SRV-8).
+fn stop_accepting(shared: &Shared) {
     let listeners = std::mem::take(
         &mut *shared
             .listeners
@@ -93,8 +108,11 @@ fn take_in_arrived_requests(shared: &Shared, scratch: &mut [u8]) {
         let _ = shared.poller.remove(listener);
         adopt_backlog(shared, listener);
     }
-    // Closed here: new clients are refused (a Unix socket's file goes too).
-    drop(listeners);
+}
+
+/// After the drain: takes in the requests that had arrived by now, so that they are
+/// served, not reset (SRV-8); connections that stayed idle are closed.
+fn take_in_arrived_requests(shared: &Shared, scratch: &mut [u8]) {
     for conn in shared.table.remove_lingering() {
         close_connection(shared, conn);
     }

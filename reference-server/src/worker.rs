@@ -409,7 +409,10 @@ fn finish_request(
         }
     }
     record_access(shared, &conn, log, &outcome);
-    if reusable && !shared.stop_requested() {
+    // During a stop's drain a response that did not say `Connection: close` (its
+    // head went out before the stop) keeps its connection: the client may already
+    // be sending its next request, which is answered with a close (SRV-8).
+    if reusable && !shared.is_shutting_down() {
         Afterwards::KeepAlive(conn)
     } else {
         let _ = conn.stream.shutdown(std::net::Shutdown::Write);
