@@ -27,8 +27,9 @@
 //! | --- | --- |
 //! | SIGTERM, SIGINT | graceful stop: no new connections, idle ones closed, in-flight requests finish within `--graceful-timeout`; exit 0, or 3 if requests were cut |
 //! | the second SIGTERM or SIGINT | stop at once, exit 130 |
-//! | SIGUSR1 | reopen the access log file by its name (after logrotate renamed it) |
-//! | SIGHUP | logged and ignored: there are no worker processes to reload yet |
+//! | SIGUSR1 | reopen the access log file by its name (after logrotate renamed it); under `--processes`, passed to every worker |
+//! | SIGHUP | under `--processes`: graceful reload (new worker processes serve before the old ones stop); alone: logged and ignored |
+//! | SIGTTIN, SIGTTOU | under `--processes`: one worker process more, one fewer; alone: logged and ignored |
 //! | SIGUSR2 | logged and ignored: there is no binary upgrade yet |
 //!
 //! Exit codes: 0 after a clean stop, 1 when serving could not start (the address is
@@ -47,7 +48,10 @@ mod notify;
 mod processes;
 mod serve;
 mod signals;
+mod supervisor;
 mod units;
+mod worker_link;
+mod worker_process;
 
 use std::fmt::Display;
 use std::process::ExitCode;
@@ -136,11 +140,12 @@ where
 /// Like [`main_with`], where `default_processes` picks the `--processes` default
 /// from the app's flags (the command takes one per core for Python apps).
 ///
-/// With `--processes N` the program becomes a supervisor: it binds, re-executes
-/// itself N times with the listening socket inherited, never calls `make` itself,
-/// respawns a worker that dies (with backoff), passes TERM and INT on, and exits 4
-/// without respawning when a worker exits 4 ([`EXIT_APP_LOAD`]: the app cannot be
-/// loaded).
+/// With `--processes N` (or `--max-requests`) the program becomes a supervisor: it
+/// binds, re-executes itself N times with the listening sockets inherited, never
+/// calls `make` itself, respawns a worker that dies (with backoff), replaces
+/// workers on SIGHUP, at `--max-requests` and when their heartbeat stops for
+/// `--timeout`, passes TERM, INT and USR1 on, and exits 4 without respawning when a
+/// worker exits 4 at start-up ([`EXIT_APP_LOAD`]: the app cannot be loaded).
 pub fn main_with_processes<A, P, E>(
     default_processes: impl FnOnce(&A) -> usize,
     make: impl FnOnce(&A) -> Result<P, E>,
@@ -172,34 +177,31 @@ where
     listen::take_passed_sockets();
     let cli = parse_command_line::<A>();
     logging::init(cli.server.log_level);
-    let listener = if processes::is_worker() {
-        match processes::adopt_listener() {
-            Ok(listener) => Some(listener),
+    let listeners = if processes::is_worker() {
+        worker_process::start(cli.processes.heartbeat_interval());
+        match listen::open_passed() {
+            Ok(listeners) => Some(listeners),
             Err(e) => {
-                log::error!("cannot take over the supervisor's listener: {e}");
+                log::error!("cannot take over the supervisor's sockets: {e}");
                 return ExitCode::FAILURE;
             }
         }
     } else {
-        let count = cli
-            .processes
-            .processes
-            .unwrap_or_else(|| default_processes(&cli.app));
-        if count > 1 || cli.processes.processes.is_some() {
-            let graceful = cli.server.config().graceful_timeout;
-            let bind = match cli.server.listen.bind.as_slice() {
-                [] => DEFAULT_BIND.to_owned(),
-                [BindTarget::Addr(reference_server::BindAddr::Tcp(addr))] => addr.clone(),
-                _ => {
-                    log::error!(
-                        "--processes serves one host:port --bind for now; for Unix sockets, \
-                         passed sockets or several addresses, run without --processes"
-                    );
-                    return ExitCode::from(2);
+        let default = default_processes(&cli.app);
+        if cli.processes.supervised(default) {
+            let listeners = match cli.server.listen.open() {
+                Ok(listeners) => listeners,
+                Err(e) => {
+                    log::error!("{e}");
+                    return ExitCode::FAILURE;
                 }
             };
-            let options = cli.server.listen.options();
-            return processes::supervise(&bind, &options, count, graceful);
+            let settings = supervisor::Settings {
+                count: cli.processes.processes.unwrap_or(default),
+                graceful: cli.server.config().graceful_timeout,
+                timeout: cli.processes.heartbeat_timeout(),
+            };
+            return supervisor::supervise(listeners, settings);
         }
         None
     };
@@ -219,7 +221,11 @@ where
             return ExitCode::FAILURE;
         }
     };
-    serve::serve(&cli.server, app, listener, signals)
+    let limit = listeners
+        .is_some()
+        .then(|| cli.processes.request_limit())
+        .flatten();
+    serve::serve(&cli.server, app, listeners, limit, signals)
 }
 
 /// Parses the command line under the program's own name, exiting 2 (with the

@@ -184,6 +184,30 @@ impl ListenArgs {
     }
 }
 
+/// Adopts every passed socket, in order, whatever `--bind` says: what a worker
+/// under `--processes` serves (its supervisor bound the `--bind` values).
+pub(crate) fn open_passed() -> Result<Vec<(Listener, String)>, String> {
+    take_passed_sockets();
+    let mut guard = PASSED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let passed = guard.as_mut().expect("taken just above");
+    if passed.fds.len() == 0 {
+        return Err("this worker process got no sockets from its supervisor (LISTEN_FDS)".into());
+    }
+    (0..passed.fds.len())
+        .map(|index| {
+            let fd = FIRST_PASSED_FD + index as u32;
+            let listener = adopt(&mut passed.fds, index, fd)?;
+            let shown = listener
+                .local_addr()
+                .map_err(|e| e.to_string())?
+                .to_string();
+            Ok((listener, shown))
+        })
+        .collect()
+}
+
 /// The passed socket at `index` (descriptor `fd`), TCP or Unix.
 fn adopt(fds: &mut ListenFd, index: usize, fd: u32) -> Result<Listener, String> {
     if index >= fds.len() {

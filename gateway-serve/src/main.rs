@@ -66,7 +66,8 @@ fn main() -> ExitCode {
             // The app runs on the server's workers, each attached for life.
             let hosted = Hosted::new(app)
                 .workers(threads)
-                .worker_wrapper(wsgi_flags::attached_workers());
+                .worker_wrapper(wsgi_flags::attached_workers())
+                .liveness(gateway_wsgi::wait_for_interpreter);
             return Ok::<_, std::convert::Infallible>(hosted);
         }
         let _ = server;

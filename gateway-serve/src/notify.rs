@@ -1,13 +1,29 @@
 //! Readiness notification for service managers (systemd `Type=notify`): READY=1
-//! once serving, STOPPING=1 when a stop begins.
+//! once serving, RELOADING=1 while a reload replaces the workers, STOPPING=1.
 
 use sd_notify::NotifyState;
 
 /// Tells the service manager the server is serving (`READY=1`, with a status line
-/// naming where). Nothing happens without `NOTIFY_SOCKET`, and worker processes
-/// under `--processes` never send: their supervisor speaks for them.
+/// naming where). Nothing happens without `NOTIFY_SOCKET`. A worker process under
+/// `--processes` tells its supervisor instead, which speaks for all of them.
 pub(crate) fn ready(status: &str) {
+    if crate::processes::is_worker() {
+        crate::worker_process::ready();
+        return;
+    }
     send(&[NotifyState::Ready, NotifyState::Status(status)]);
+}
+
+/// Tells the service manager a reload began (`RELOADING=1` with the monotonic
+/// time, as `Type=notify-reload` requires); `READY=1` follows when it is done.
+pub(crate) fn reloading() {
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    let usec = i128::from(now.tv_sec) * 1_000_000 + i128::from(now.tv_nsec) / 1_000;
+    send(&[
+        NotifyState::Reloading,
+        NotifyState::MonotonicUsec(usec),
+        NotifyState::Status("reloading"),
+    ]);
 }
 
 /// Tells the service manager the server is stopping (`STOPPING=1`).

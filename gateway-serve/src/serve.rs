@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use gateway_spec::App;
-use reference_server::{AccessLog, Config, Server, WorkerWrapper};
+use reference_server::{AccessLog, Config, Listener, Server, WorkerWrapper};
 
 use crate::flags::ServerArgs;
 use crate::signals::Installed;
@@ -39,6 +39,7 @@ pub struct Hosted<P> {
     app: P,
     workers: Option<usize>,
     worker_wrapper: Option<WorkerWrapper>,
+    liveness: Option<Box<dyn Fn() + Send + Sync>>,
 }
 
 impl<P: App> Hosted<P> {
@@ -48,6 +49,7 @@ impl<P: App> Hosted<P> {
             app,
             workers: None,
             worker_wrapper: None,
+            liveness: None,
         }
     }
 
@@ -62,6 +64,15 @@ impl<P: App> Hosted<P> {
     /// [`Server::worker_wrapper`](reference_server::Server::worker_wrapper)).
     pub fn worker_wrapper(mut self, wrapper: WorkerWrapper) -> Self {
         self.worker_wrapper = Some(wrapper);
+        self
+    }
+
+    /// Under `--processes`, each heartbeat a worker process sends its supervisor
+    /// first waits for `liveness` to return: a check that the app could still run
+    /// a request (the command's Python apps take the GIL), so a process whose app
+    /// is wedged stops beating and is replaced after `--timeout`.
+    pub fn liveness(mut self, liveness: impl Fn() + Send + Sync + 'static) -> Self {
+        self.liveness = Some(Box::new(liveness));
         self
     }
 
@@ -80,14 +91,16 @@ impl<P: App> Hosted<P> {
 }
 
 /// Serves `app` with the settings of `flags` until a signal stops it, on
-/// `listener` when a supervisor handed one over, else on `--bind`.
+/// `listeners` when a supervisor handed them over (retiring after `limit`
+/// requests, if set), else on `--bind`.
 pub(crate) fn serve(
     flags: &ServerArgs,
     app: Hosted<impl App>,
-    listener: Option<std::net::TcpListener>,
+    listeners: Option<Vec<(Listener, String)>>,
+    limit: Option<u64>,
     signals: Installed,
 ) -> ExitCode {
-    match run(flags, app, listener, signals) {
+    match run(flags, app, listeners, limit, signals) {
         Ok(code) => code,
         Err(message) => {
             log::error!("{message}");
@@ -99,7 +112,8 @@ pub(crate) fn serve(
 fn run(
     flags: &ServerArgs,
     hosted: Hosted<impl App>,
-    listener: Option<std::net::TcpListener>,
+    listeners: Option<Vec<(Listener, String)>>,
+    limit: Option<u64>,
     signals: Installed,
 ) -> Result<ExitCode, String> {
     let access_log = match flags.access_log.as_str() {
@@ -109,24 +123,25 @@ fn run(
             format!("cannot open the access log {path}: {e}; check the directory exists and is writable")
         })?,
     };
-    let (server, names) = match listener {
-        Some(listener) => {
-            let name = listener.local_addr().map_or_else(
-                |_| "the supervisor's socket".to_owned(),
-                |a| format!("http://{a}"),
-            );
-            (Server::from_listener(listener), vec![name])
-        }
-        None => {
-            let (listeners, names): (Vec<_>, Vec<_>) = flags.listen.open()?.into_iter().unzip();
-            (Server::from_listeners(listeners), names)
-        }
+    let listeners = match listeners {
+        Some(listeners) => listeners,
+        None => flags.listen.open()?,
     };
-    let mut server = server.config(hosted.config(flags)).access_log(access_log);
+    let (listeners, names): (Vec<_>, Vec<_>) = listeners.into_iter().unzip();
+    let mut server = Server::from_listeners(listeners)
+        .config(hosted.config(flags))
+        .access_log(access_log);
     if let Some(wrapper) = hosted.worker_wrapper {
         server = server.worker_wrapper(wrapper);
     }
-    let handle = server.spawn(hosted.app).map_err(|e| e.to_string())?;
+    if let Some(liveness) = hosted.liveness {
+        crate::worker_process::set_liveness(liveness);
+    }
+    let handle = match limit {
+        Some(limit) => server.spawn(crate::worker_process::Retiring::new(hosted.app, limit)),
+        None => server.spawn(hosted.app),
+    }
+    .map_err(|e| e.to_string())?;
     signals
         .handle(handle.controller())
         .map_err(|e| format!("cannot install the signal handlers: {e}"))?;

@@ -1,7 +1,7 @@
-//! What each signal does to a running server: TERM and INT stop it gracefully (a
-//! second one at once), USR1 reopens the access log, HUP and USR2 are logged only.
+//! What each signal does to a serving process: TERM and INT stop it gracefully (a
+//! second one at once), USR1 reopens the access log; HUP, TTIN, TTOU, USR2 are logged.
 
-use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2};
 use signal_hook::iterator::Signals;
 
 use reference_server::Controller;
@@ -12,9 +12,11 @@ use crate::serve::EXIT_FORCED;
 pub(crate) const SIGNALS_HELP: &str = "\
 Signals: TERM or INT stop gracefully (in-flight requests finish within
 --graceful-timeout; exit 0, or 3 if requests were cut), a second one stops at
-once (exit 130); USR1 reopens the access log file (after a rotation); HUP and
-USR2 are logged and ignored (there are no worker processes to reload, no binary
-to upgrade yet).";
+once (exit 130); USR1 reopens the access log file (after a rotation). Under
+--processes, to the supervisor: HUP reloads (new worker processes start, the old
+ones stop once the new ones serve; the sockets stay open), TTIN adds a worker
+process, TTOU removes one, USR1 is passed to every worker. Without --processes,
+HUP, TTIN and TTOU are logged and ignored; USR2 always is (no binary upgrade).";
 
 /// The signal handlers, installed before the app loads and the server accepts:
 /// a signal that arrives before [`Installed::handle`] waits for it, so no signal
@@ -23,7 +25,7 @@ pub(crate) struct Installed(Signals);
 
 /// Installs the handlers for every signal in [`SIGNALS_HELP`].
 pub(crate) fn install() -> std::io::Result<Installed> {
-    Signals::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2]).map(Installed)
+    Signals::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU]).map(Installed)
 }
 
 impl Installed {
@@ -56,8 +58,13 @@ impl Installed {
                                 "SIGUSR1: cannot reopen the access log, still writing to the old file: {e}"
                             ),
                         },
-                        SIGHUP => log::info!(
-                            "SIGHUP: ignored; there are no worker processes to reload (restart to apply new settings)"
+                        SIGHUP | SIGTTIN | SIGTTOU if crate::processes::is_worker() => log::debug!(
+                            "{}: ignored by a worker process (its supervisor acts on it)",
+                            name(signal)
+                        ),
+                        SIGHUP | SIGTTIN | SIGTTOU => log::info!(
+                            "{}: ignored; a single process has no worker processes to reload or count (run with --processes)",
+                            name(signal)
                         ),
                         _ => log::info!("{}: ignored; there is no binary upgrade yet", name(signal)),
                     }
@@ -74,6 +81,8 @@ fn name(signal: i32) -> &'static str {
         SIGHUP => "SIGHUP",
         SIGUSR1 => "SIGUSR1",
         SIGUSR2 => "SIGUSR2",
+        SIGTTIN => "SIGTTIN",
+        SIGTTOU => "SIGTTOU",
         _ => "a signal",
     }
 }

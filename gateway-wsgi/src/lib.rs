@@ -59,7 +59,7 @@ use pyo3::types::{PyDict, PyType};
 pub use interpreter::{PathSetup, PythonInfo};
 pub use pool::PoolError;
 pub use target::{AppTarget, ModuleRef, TargetError};
-pub use threads::{attach_for_life, is_attached_for_life};
+pub use threads::{attach_for_life, is_attached_for_life, wait_for_interpreter};
 
 /// How the bridge runs the app.
 #[derive(Debug, Clone)]

@@ -44,6 +44,18 @@ pub fn is_attached_for_life() -> bool {
     ATTACHED_FOR_LIFE.with(Cell::get)
 }
 
+/// Returns once this thread could take the GIL, so once the interpreter would run
+/// a request: a watchdog calls it to tell a busy interpreter (Python code running,
+/// the GIL changing hands every few milliseconds) from a wedged one (a C call that
+/// holds the GIL and never returns), where it blocks.
+///
+/// ```no_run
+/// gateway_wsgi::wait_for_interpreter();
+/// ```
+pub fn wait_for_interpreter() {
+    Python::attach(|_| ());
+}
+
 /// Marks this thread as attached for life until dropped (unwinding included).
 struct Marked {
     before: bool,

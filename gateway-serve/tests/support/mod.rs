@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 pub use fixtures::raw_client::{connect, Reader, WAIT};
 pub use rustix::process::Signal;
 
+pub mod steady_load;
+
 /// The built `gateway-serve` binary.
 pub fn exe() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_gateway-serve"))
