@@ -126,6 +126,51 @@ fn sockets_passed_as_systemd_passes_them_are_served() {
 }
 
 #[test]
+fn sockets_systemd_passed_are_handed_on_to_worker_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let tcp = TcpListener::bind("127.0.0.1:0").unwrap();
+    let tcp_addr = tcp.local_addr().unwrap();
+    let path = dir.path().join("passed.sock");
+    let unix = UnixListener::bind(&path).unwrap();
+    let pid_app = format!("{}/tests/apps/pid_app.py", env!("CARGO_MANIFEST_DIR"));
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(
+            "exec 3<&0 4>&1 </dev/null >/dev/null; \
+             LISTEN_PID=$$ LISTEN_FDS=2 exec \"$0\" \"$@\"",
+        )
+        .arg(exe())
+        .args([
+            "--log-level",
+            "info",
+            "--processes",
+            "2",
+            "--wsgi",
+            &pid_app,
+        ])
+        .stdin(Stdio::from(std::os::fd::OwnedFd::from(tcp)))
+        .stdout(Stdio::from(std::os::fd::OwnedFd::from(unix)));
+    let mut served = Served::from_command(command);
+    assert_eq!(served.addr, tcp_addr, "the passed TCP socket is served");
+    served.wait_for_log(" serves");
+    served.wait_for_log(" serves");
+    // Answered by a worker process on each socket, never by the supervisor.
+    let supervisor = served.child.id().to_string();
+    for response in [get_tcp(tcp_addr), get_unix(&path)] {
+        let pid = response.rsplit("\r\n").next().unwrap();
+        assert!(response.starts_with("HTTP/1.1 200 "), "{response}");
+        assert!(
+            pid.parse::<u32>().is_ok() && pid != supervisor,
+            "{response}"
+        );
+    }
+    served.signal(Signal::TERM);
+    assert!(served.wait_exit().success());
+    assert!(path.exists(), "a passed socket's file is left alone");
+}
+
+#[test]
 fn fd_bind_without_passed_sockets_exits_saying_so() {
     let output = command(&["--bind", "fd://3"])
         .env_remove("LISTEN_FDS")
