@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # bench/run.sh: the one benchmark command. Builds the bench workspace in release
-# mode, then measures the reference server and its peers (hyper, tiny_http, and
+# mode, then measures the reference server and its peers (hyper, actix-web, tiny_http, and
 # gunicorn and waitress when Python is available; nginx for the file endpoints)
 # one at a time on 127.0.0.1 with wrk, alternating the servers and repeating the
 # sweep, and writes bench/results.json and bench/RESULTS.md. See bench/README.md
 # for every setting.
 #
-#   bench/run.sh                  # full sweep: 6 endpoints x 4 loads x 3 repeats
+#   bench/run.sh                  # full sweep: 6 endpoints x 5 loads x 3 repeats
 #   BENCH_QUICK=1 bench/run.sh    # smoke run: 1 s per point, 1 repeat
 #   BENCH_ENDPOINTS="file4k file100m" BENCH_SERVERS="reference nginx" bench/run.sh
 set -euo pipefail
@@ -24,8 +24,8 @@ else
     REPEATS=${BENCH_REPEATS:-3}
 fi
 ENDPOINTS=${BENCH_ENDPOINTS:-"hello echo4k echo1m stream file4k file100m"}
-LOADS=${BENCH_LOADS:-"ka1 ka16 ka256 close16"}
-SERVERS=${BENCH_SERVERS:-"reference hyper tiny_http gunicorn waitress nginx"}
+LOADS=${BENCH_LOADS:-"ka1 ka16 ka256 close16 pipe16"}
+SERVERS=${BENCH_SERVERS:-"reference hyper actix tiny_http gunicorn waitress nginx"}
 PYTHON=${BENCH_PYTHON:-python3}
 WRK_TIMEOUT=${BENCH_WRK_TIMEOUT:-10s}
 
@@ -188,6 +188,7 @@ server_cmd() { # name port -> the command line, one word per line
         die "reference-before needs BENCH_BEFORE_BIN, a gateway-bench-app built from the earlier commit"
         printf '%s\n' "$BENCH_BEFORE_BIN" --bind "$addr" ;;
     hyper) printf '%s\n' "$TARGET/hyper-hello" --bind "$addr" ;;
+    actix) printf '%s\n' "$TARGET/actix-hello" --bind "$addr" ;;
     tiny_http) printf '%s\n' "$TARGET/tiny-hello" --bind "$addr" ;;
     gunicorn) printf '%s\n' "$VENV/bin/gunicorn" -k gthread -w 2 --threads 4 \
         --bind "$addr" --chdir "$BENCH_DIR/python" --graceful-timeout 2 \
@@ -196,7 +197,7 @@ server_cmd() { # name port -> the command line, one word per line
         --connection-limit=1000 bench_app:application ;;
     nginx) printf '%s\n' "$NGINX" -p "$NGINX_PREFIX/" -c "$NGINX_PREFIX/nginx.conf" \
         -e "$NGINX_PREFIX/error.log" ;;
-    *) die "unknown server '$1' (known: reference reference-before hyper tiny_http gunicorn waitress nginx)" ;;
+    *) die "unknown server '$1' (known: reference reference-before hyper actix tiny_http gunicorn waitress nginx)" ;;
     esac
 }
 server_argv() { # name port -> ARGV
@@ -227,17 +228,25 @@ serves() { # server endpoint -> whether the server has that route
     case $1/$2 in
     nginx/echo4k | nginx/echo1m | nginx/stream) return 1 ;; # a static file server
     # The Rust and Python peers have no file route; nginx is the file peer.
-    hyper/file* | tiny_http/file* | gunicorn/file* | waitress/file*) return 1 ;;
+    hyper/file* | actix/file* | tiny_http/file* | gunicorn/file* | waitress/file*) return 1 ;;
     *) return 0 ;;
     esac
 }
-load_params() { # name -> CONNECTIONS THREADS CLOSE
+load_params() { # name -> CONNECTIONS THREADS CLOSE PIPELINE
     case $1 in
-    ka1) echo "1 1 0" ;;
-    ka16) echo "16 2 0" ;;
-    ka256) echo "256 2 0" ;;
-    close16) echo "16 2 1" ;;
-    *) die "unknown load '$1' (known: ka1 ka16 ka256 close16)" ;;
+    ka1) echo "1 1 0 1" ;;
+    ka16) echo "16 2 0 1" ;;
+    ka256) echo "256 2 0 1" ;;
+    close16) echo "16 2 1 1" ;;
+    # TechEmpower's plaintext style: 16 requests in each write, keep-alive.
+    pipe16) echo "16 2 0 16" ;;
+    *) die "unknown load '$1' (known: ka1 ka16 ka256 close16 pipe16)" ;;
+    esac
+}
+carries() { # endpoint load -> whether the point is measured (pipelining: GET only)
+    case $2 in
+    pipe16) [ "$1" = hello ] ;;
+    *) return 0 ;;
     esac
 }
 for e in $ENDPOINTS; do endpoint_params "$e" >/dev/null; done
@@ -334,7 +343,8 @@ for repeat in $(seq "$REPEATS"); do
     for endpoint in "${ENDPOINT_LIST[@]}"; do
         read -r method path body_bytes <<<"$(endpoint_params "$endpoint")"
         for load in "${LOAD_LIST[@]}"; do
-            read -r conns threads close <<<"$(load_params "$load")"
+            carries "$endpoint" "$load" || continue
+            read -r conns threads close pipeline <<<"$(load_params "$load")"
             # Alternate: each point starts with a different server.
             shift_by=$(((repeat + point_index) % n_servers))
             point_index=$((point_index + 1))
@@ -345,7 +355,7 @@ for repeat in $(seq "$REPEATS"); do
                     continue
                 fi
                 wrk_args=(-t "$threads" -c "$conns" --timeout "$WRK_TIMEOUT" -s "$LUA" "http://127.0.0.1:$PORT$path")
-                export BENCH_METHOD=$method BENCH_BODY_BYTES=$body_bytes BENCH_CLOSE=$close
+                export BENCH_METHOD=$method BENCH_BODY_BYTES=$body_bytes BENCH_CLOSE=$close BENCH_PIPELINE=$pipeline
                 timeout $((WARMUP + 30)) wrk -d "${WARMUP}s" "${wrk_args[@]}" >/dev/null 2>&1 || true
                 result=$(timeout $((DURATION + 30)) wrk -d "${DURATION}s" "${wrk_args[@]}" 2>&1 | grep '^WRK_RESULT' || true)
                 rss=$("$REPORT" rss "$SERVER_PID")
@@ -380,7 +390,7 @@ FINISHED=$(date -u +%FT%TZ)
     printf 'endpoints\t%s\n' "$ENDPOINTS"
     printf 'loads\t%s\n' "$LOADS"
     printf 'endpoint_meaning\thello = GET / (13 bytes); echo4k, echo1m = POST /echo with a 4 KiB or 1 MiB body, echoed; stream = GET /stream, 1 MiB in 64 KiB chunks of unknown length (chunked); file4k, file100m = GET /file/4k, /file/100m, a file of random bytes sent whole (Body::file on the reference server, sendfile on nginx)\n'
-    printf 'load_meaning\tka1, ka16, ka256 = keep-alive with 1, 16, 256 connections (wrk -t1, -t2, -t2); close16 = Connection: close with 16 connections (-t2)\n'
+    printf 'load_meaning\tka1, ka16, ka256 = keep-alive with 1, 16, 256 connections (wrk -t1, -t2, -t2); close16 = Connection: close with 16 connections (-t2); pipe16 = 16 keep-alive connections (-t2) each sending 16 requests per write (hello only), every peer as its docs advise for it (hyper: pipeline_flush; actix: its defaults)\n'
     printf 'method\teach point: a fresh server process, a %s s wrk warm-up, then a %s s measured wrk run; peak RSS read before stopping it; servers alternated (each point starts with a different one), the whole sweep repeated %s times\n' \
         "$WARMUP" "$DURATION" "$REPEATS"
     printf 'load_generator\t%s, on the same machine: wrk -t T -c C -d D --timeout %s -s bench/wrk/bench.lua\n' "$(wrk -v 2>&1 | head -1)" "$WRK_TIMEOUT"

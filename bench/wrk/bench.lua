@@ -3,6 +3,8 @@
 --   BENCH_METHOD      GET or POST (default GET)
 --   BENCH_BODY_BYTES  size of the request body, 0 for none (wrk adds Content-Length)
 --   BENCH_CLOSE       1 to send "Connection: close" (a new connection per request)
+--   BENCH_PIPELINE    requests sent in each write (default 1; 16 for TechEmpower's
+--                     plaintext style); wrk counts each response
 -- Output: WRK_RESULT <tab> requests <tab> duration_us <tab> p50_us <tab> p99_us
 --         <tab> socket_errors (connect+read+write+timeout) <tab> status_errors
 
@@ -14,6 +16,16 @@ if body_bytes > 0 then
 end
 if os.getenv("BENCH_CLOSE") == "1" then
   wrk.headers["Connection"] = "close"
+end
+
+local depth = tonumber(os.getenv("BENCH_PIPELINE") or "1") or 1
+if depth > 1 then
+  init = function(args)
+    local batch = {}
+    for i = 1, depth do batch[i] = wrk.format() end
+    pipelined = table.concat(batch)
+  end
+  request = function() return pipelined end
 end
 
 done = function(summary, latency, requests)
