@@ -27,7 +27,8 @@ async fn echo(body: Bytes) -> HttpResponse {
 
 async fn stream() -> HttpResponse {
     let chunks = futures_util::stream::iter(
-        (0..STREAM_CHUNKS).map(|_| Ok::<_, std::convert::Infallible>(Bytes::from_static(&STREAM_CHUNK))),
+        (0..STREAM_CHUNKS)
+            .map(|_| Ok::<_, std::convert::Infallible>(Bytes::from_static(&STREAM_CHUNK))),
     );
     HttpResponse::Ok()
         .content_type(ContentType::plaintext())
