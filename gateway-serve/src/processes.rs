@@ -8,7 +8,8 @@ use clap::Args;
 use crate::units::{parse_duration, TimeSpan};
 
 /// The variable that tells a re-executed program it is a supervised worker, whose
-/// listeners are the sockets passed at descriptors 3 and up (`LISTEN_FDS`).
+/// listeners are the sockets passed at descriptors 3 and up (`LISTEN_FDS`); its
+/// value is the supervisor's pid.
 pub(crate) const WORKER_ENV: &str = "GATEWAY_SUPERVISED_WORKER";
 
 /// The variable that tells a worker how many worker processes there are.

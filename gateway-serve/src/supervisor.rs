@@ -414,7 +414,7 @@ impl Supervisor {
         let mut command = Command::new(std::env::current_exe()?);
         command
             .args(std::env::args_os().skip(1))
-            .env(WORKER_ENV, "1")
+            .env(WORKER_ENV, std::process::id().to_string())
             .env(COUNT_ENV, self.target.to_string())
             .env("LISTEN_FDS", self.listeners.len().to_string())
             .env_remove("LISTEN_PID")

@@ -15,10 +15,22 @@ pub(crate) type Liveness = Box<dyn Fn() + Send + Sync>;
 
 static LIVENESS: OnceLock<Liveness> = OnceLock::new();
 
-/// Takes the supervisor's pipe and, when `interval` is set, starts the heartbeat
+/// Ties this worker's life to its supervisor's, takes the supervisor's pipe and,
+/// when `interval` is set, starts the heartbeat
 /// thread. Called first in a worker, before the app loads: a load that wedges the
 /// interpreter for longer than `--timeout` gets the worker replaced too.
 pub(crate) fn start(interval: Option<Duration>) {
+    // A worker never outlives its supervisor: the kernel sends TERM when it dies
+    // (a graceful stop), and one that died before this line is seen here.
+    let _ = rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::TERM));
+    let parent = rustix::process::getppid().map(|pid| pid.as_raw_nonzero().get() as u32);
+    let supervisor = std::env::var(crate::processes::WORKER_ENV)
+        .ok()
+        .and_then(|pid| pid.parse::<u32>().ok());
+    if supervisor.is_some() && parent != supervisor {
+        log::error!("the supervisor is gone; this worker process stops");
+        std::process::exit(1);
+    }
     if !worker_link::adopt() {
         return;
     }

@@ -325,3 +325,29 @@ fn a_reload_whose_app_no_longer_loads_keeps_the_old_workers_serving() {
     let status = served.wait_exit();
     assert!(status.success(), "{status}");
 }
+
+/// Whether process `pid` still runs (a zombie waiting for its reaper does not).
+fn runs(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|stat| {
+            let state = stat.rsplit(')').next().unwrap_or_default().trim_start();
+            !state.starts_with('Z') && !state.starts_with('X')
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn worker_processes_stop_when_their_supervisor_is_killed() {
+    let (mut served, workers) = two_workers(&app("pid_app.py"), &[]);
+    assert!(workers.iter().all(|&pid| runs(pid)), "{workers:?}");
+    served.signal(Signal::KILL);
+    let _ = served.wait_exit();
+    let deadline = Instant::now() + WAIT;
+    while workers.iter().any(|&pid| runs(pid)) {
+        assert!(
+            Instant::now() < deadline,
+            "workers {workers:?} outlived their supervisor by {WAIT:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
