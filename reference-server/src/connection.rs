@@ -2,6 +2,7 @@
 //! workers: the socket, the bytes received but not yet used, what is known of it.
 //! It does not parse or decide anything; `connection_state` and the worker do.
 
+use crate::http1::BodyFraming;
 use std::io::{self, Read};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -31,6 +32,10 @@ pub(crate) struct Connection {
     /// The poller also reports when the socket becomes writable (a response was
     /// parked on it once).
     pub(crate) watching_writable: bool,
+    /// The last response went out marked `MSG_MORE` (more requests were pipelined
+    /// behind it): [`Connection::flush_corked`] pushes it out when no response
+    /// follows at once.
+    pub(crate) corked: bool,
 }
 
 /// A client as logs name it: its address, or `unix-socket client`.
@@ -69,7 +74,28 @@ impl Connection {
             out: Vec::new(),
             peer_closed: false,
             watching_writable: false,
+            corked: false,
         }
+    }
+
+    /// Pushes out what the last response left corked under `MSG_MORE` (setting
+    /// TCP_NODELAY, which it already has, sends the pending segments at once).
+    pub(crate) fn flush_corked(&mut self) {
+        if std::mem::take(&mut self.corked) {
+            let _ = self.stream.set_tcp_nodelay(true);
+        }
+    }
+
+    /// Whether bytes of another request wait behind the one whose head is
+    /// `head_len` bytes with `framing`: a pipelined request. (A chunked body's end
+    /// is not known here: no.) Only TCP connections cork.
+    pub(crate) fn pipelined_behind(&self, head_len: usize, framing: BodyFraming) -> bool {
+        let behind = match framing {
+            BodyFraming::None => head_len as u64,
+            BodyFraming::Length(n) => (head_len as u64).saturating_add(n),
+            BodyFraming::Chunked => return false,
+        };
+        self.peer.is_some() && self.buf.len() as u64 > behind
     }
 
     /// The client, as logs name it.

@@ -29,6 +29,9 @@ use crate::socket_wait;
 /// beside it in the same vectored write, without the copy. Either way one write.
 const COALESCE_LIMIT: usize = 1024;
 
+/// `MSG_MORE`, as socket2's flags take it.
+const MORE: i32 = rustix::net::SendFlags::MORE.bits() as i32;
+
 /// Writes one response to a connection.
 #[derive(Debug)]
 pub(crate) struct WireOutput {
@@ -60,6 +63,11 @@ pub(crate) struct WireOutput {
     chunked: bool,
     /// Whether the head announced `Connection: close`.
     pub(crate) announced_close: bool,
+    /// The client pipelined more requests behind this one: writes are marked
+    /// `MSG_MORE`, so that a batch of responses leaves in full segments, as one
+    /// write would send them; the batch's last write, or the worker's flush when the
+    /// batch ends otherwise, pushes them out.
+    more_follows: bool,
 }
 
 impl WireOutput {
@@ -70,6 +78,7 @@ impl WireOutput {
         shared: &Shared,
         body: Arc<std::sync::Mutex<BodyState>>,
         buffer: Vec<u8>,
+        more_follows: bool,
     ) -> Self {
         Self {
             stream,
@@ -86,6 +95,7 @@ impl WireOutput {
             written: 0,
             chunked: false,
             announced_close: false,
+            more_follows,
         }
     }
 
@@ -108,7 +118,12 @@ impl WireOutput {
             let mut left = &mut slices[..];
             IoSlice::advance_slices(&mut left, 0);
             while !left.is_empty() {
-                match (&*self.stream).write_vectored(left) {
+                let sent = if self.more_follows {
+                    self.stream.send_vectored_with_flags(left, MORE)
+                } else {
+                    (&*self.stream).write_vectored(left)
+                };
+                match sent {
                     Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                     Ok(n) => {
                         written += n;

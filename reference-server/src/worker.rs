@@ -127,16 +127,24 @@ fn serve_pipelined(
     let config = &shared.config;
     loop {
         if conn.buf.is_empty() {
+            conn.flush_corked();
             return Afterwards::KeepAlive(conn);
         }
         let (head, head_len) = match parse_request_head(&conn.buf, &config.head_limits) {
             Ok(Parsed::Complete { head, len }) => (head, len),
-            Ok(Parsed::Partial) => return Afterwards::KeepAlive(conn),
-            Err(e) => return refuse_request(conn, e.status(), &e.to_string()),
+            Ok(Parsed::Partial) => {
+                conn.flush_corked();
+                return Afterwards::KeepAlive(conn);
+            }
+            Err(e) => {
+                conn.flush_corked();
+                return refuse_request(conn, e.status(), &e.to_string());
+            }
         };
         let mut arriving = Arriving::new(head, head_len, &config.chunked_limits);
         let (bound, max_body) = (config.body_buffer_bytes, config.max_body_bytes);
         if !arriving.is_ready(&conn.buf, bound, max_body, conn.peer_closed) {
+            conn.flush_corked();
             return Afterwards::KeepAlive(conn);
         }
         let request = ReadyRequest {
@@ -200,6 +208,7 @@ fn admit(
         apart,
     } = request;
     let config = &shared.config;
+    conn.corked = conn.pipelined_behind(head_len, head.framing);
     // The fields become header values that share one copy of the head.
     let head_bytes = Bytes::copy_from_slice(&conn.buf[..head_len]);
     let headers = head.header_map(&head_bytes);
@@ -243,6 +252,7 @@ fn admit(
         shared,
         body.clone(),
         std::mem::take(&mut conn.out),
+        conn.corked,
     );
     let environ = build_environ(
         (head, target),
