@@ -118,7 +118,7 @@ start_server() {
             ;;
         bridge)
             # One process: the fixture's counters live in the process that served.
-            cmd=("$GATEWAY_SERVE" --bind "127.0.0.1:$port" --log-level warn
+            cmd=("$GATEWAY_SERVE" --bind "127.0.0.1:$port" --log-level warn --forwarded-allow-ips ""
                  --processes 1 --wsgi "$WSGI_DIR/fixture_app.py:application")
             ;;
         granian)

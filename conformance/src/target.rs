@@ -131,6 +131,9 @@ impl Target {
                 let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
                 let config = reference_server::Config {
                     body_read_timeout: LOCAL_BODY_TIMEOUT,
+                    // The kit's client is a loopback peer: run as section 15.2
+                    // asks, believing no proxy (ENV-26, PROXY-5).
+                    trusted_proxies: reference_server::TrustedProxies::none(),
                     ..reference_server::Config::default()
                 };
                 let handle = reference_server::Server::from_listener(listener)

@@ -53,6 +53,7 @@ wire_tests! {
     underscored_header_names_are_dropped,
     content_length_only_when_sent,
     forwarded_headers_do_not_change_the_scheme,
+    untrusted_forwarding_headers_are_removed,
     body_ends_exactly_at_its_end,
     reads_after_eof_return_nothing_at_once,
     chunked_body_arrives_decoded,

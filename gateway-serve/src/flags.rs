@@ -10,6 +10,7 @@ use reference_server::http1::{ChunkedLimits, HeadLimits};
 use reference_server::Config;
 
 use crate::listen::ListenArgs;
+use crate::proxy_flags::ProxyArgs;
 use crate::units::{
     parse_count, parse_duration, parse_limit_size, parse_size, parse_timeout, ByteSize, TimeSpan,
 };
@@ -145,6 +146,10 @@ pub struct ServerArgs {
     /// Do not send a Server header.
     #[arg(long, env = "GATEWAY_NO_SERVER_HEADER")]
     pub no_server_header: bool,
+
+    /// Which proxies are believed.
+    #[command(flatten)]
+    pub proxies: ProxyArgs,
 }
 
 impl ServerArgs {
@@ -182,6 +187,7 @@ impl ServerArgs {
             graceful_timeout: self.graceful_timeout.0,
             server_header: !self.no_server_header,
             server_name: DEFAULTS.server_name.clone(),
+            trusted_proxies: self.proxies.forwarded_allow_ips.clone(),
         }
     }
 }
@@ -286,6 +292,24 @@ mod tests {
                 "{flag}"
             );
         }
+    }
+
+    #[test]
+    fn forwarded_allow_ips_takes_addresses_and_ranges_and_refuses_names_with_exit_2() {
+        let cli = Cli::parse_from(["gateway-serve", "--forwarded-allow-ips", "10.0.0.0/8, ::1"]);
+        let trusted = cli.server.config().trusted_proxies;
+        assert!(trusted.trusts_ip("10.9.8.7".parse().unwrap()));
+        assert!(!trusted.trusts_ip("127.0.0.1".parse().unwrap()));
+        let none = Cli::parse_from(["gateway-serve", "--forwarded-allow-ips", ""]);
+        assert!(none.server.config().trusted_proxies.is_empty());
+        let error = Cli::try_parse_from(["gateway-serve", "--forwarded-allow-ips", "proxy.local"])
+            .unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        assert!(
+            error.to_string().contains("--forwarded-allow-ips"),
+            "{error}"
+        );
+        assert!(error.to_string().contains("CIDR"), "{error}");
     }
 
     #[test]

@@ -46,6 +46,7 @@ mod listen;
 mod logging;
 mod notify;
 mod processes;
+mod proxy_flags;
 mod serve;
 mod signals;
 mod supervisor;
@@ -62,6 +63,7 @@ use gateway_spec::App;
 pub use flags::ServerArgs;
 pub use listen::{BindTarget, ListenArgs, DEFAULT_BIND};
 pub use processes::{process_count, ProcessArgs, EXIT_APP_LOAD};
+pub use proxy_flags::ProxyArgs;
 pub use reference_server::{WorkerRun, WorkerWrapper};
 pub use serve::{Hosted, EXIT_ABORTED, EXIT_FORCED};
 

@@ -9,19 +9,37 @@ use gateway_spec::{Environ, ErrorStream, Input};
 use http::header::HOST;
 use http::{HeaderMap, HeaderValue};
 
+use crate::forwarded;
 use crate::http1::{BodyFraming, RequestHead};
 use crate::request_body::RequestBody;
+use crate::TrustedProxies;
+
+/// The connection a request came on, as the environ sees it.
+pub(crate) struct Peers<'a> {
+    /// The client's address (`None` on a Unix socket).
+    pub(crate) peer: Option<SocketAddr>,
+    /// Our address (`None` on a Unix socket).
+    pub(crate) local: Option<SocketAddr>,
+    /// The configured `SERVER_NAME` for requests that name no host.
+    pub(crate) server_name: Option<&'a str>,
+    /// Whose forwarding headers are believed.
+    pub(crate) trusted: &'a TrustedProxies,
+}
 
 /// Builds the environ for `head` with its fields as `headers`, whose body the app
-/// reads through `body`.
+/// reads through `body`, received on `peers`.
 pub(crate) fn build_environ(
     (head, target): (RequestHead, &str),
     headers: HeaderMap,
     body: RequestBody,
-    peer: Option<SocketAddr>,
-    local: Option<SocketAddr>,
-    server_name: Option<&str>,
+    peers: Peers<'_>,
 ) -> Result<Environ, TargetError> {
+    let Peers {
+        peer,
+        local,
+        server_name,
+        trusted,
+    } = peers;
     let mut environ = Environ::new(head.method, target)?;
     environ.version = head.version;
     environ.headers = without_underscored_names(headers);
@@ -63,6 +81,8 @@ pub(crate) fn build_environ(
             }
         }
     }
+    // Last: a trusted proxy's word replaces what the connection says (PROXY-2).
+    forwarded::apply(&mut environ, trusted, peer);
     environ.input = match framing {
         // Most requests have no body: no reader, no buffer.
         BodyFraming::None | BodyFraming::Length(0) => Input::empty(),

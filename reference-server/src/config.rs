@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::http1::{ChunkedLimits, HeadLimits};
+use crate::TrustedProxies;
 
 /// Default worker threads per core: a worker blocks while an app waits on its own
 /// I/O, so a few per core keep the cores busy.
@@ -83,6 +84,11 @@ pub struct Config {
     /// The `SERVER_NAME` used when a request names no host (default: the bound
     /// address).
     pub server_name: Option<String>,
+    /// The peers whose `Forwarded` and `X-Forwarded-*` headers set the client's
+    /// address, the scheme and the host the environ reports; from other peers
+    /// those headers are removed (SPEC PROXY rules). Default: loopback
+    /// (`127.0.0.1`, `::1`), as gunicorn; Unix-socket peers are always trusted.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Config {
@@ -121,6 +127,7 @@ impl Default for Config {
             graceful_timeout: Duration::from_secs(30),
             server_header: true,
             server_name: None,
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }

@@ -75,6 +75,8 @@ mod connection_table;
 mod data_rate;
 mod date;
 mod file_send;
+mod forwarded;
+mod forwarded_syntax;
 pub mod http1;
 mod listener;
 mod poll_turns;
@@ -86,6 +88,7 @@ mod server;
 mod shared;
 mod socket_wait;
 mod supervisor;
+mod trusted_proxies;
 mod worker;
 
 pub use access_log::AccessLog;
@@ -99,3 +102,4 @@ pub use server::Stopper;
 pub use server::{
     Controller, ServeError, ServeReport, Server, ServerHandle, WorkerRun, WorkerWrapper,
 };
+pub use trusted_proxies::{TrustedProxies, TrustedProxiesError};

@@ -30,6 +30,9 @@ pub(crate) struct InFlight {
 #[derive(Debug)]
 pub(crate) struct LogRecord {
     pub(crate) started: Instant,
+    /// The client's address as the environ reports it (a trusted proxy's word
+    /// included); `None` on a Unix socket without one.
+    pub(crate) client: Option<std::net::IpAddr>,
     pub(crate) request_line: String,
     pub(crate) referer: Option<String>,
     pub(crate) user_agent: Option<String>,
@@ -44,6 +47,7 @@ impl LogRecord {
         };
         Self {
             started: Instant::now(),
+            client: None,
             request_line,
             referer: text(http::header::REFERER),
             user_agent: text(http::header::USER_AGENT),

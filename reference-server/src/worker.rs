@@ -15,7 +15,7 @@ use http::StatusCode;
 
 use crate::access_log::AccessEntry;
 use crate::body_arrival::Arriving;
-use crate::build_environ::build_environ;
+use crate::build_environ::{build_environ, Peers};
 use crate::connection::{Connection, READ_CHUNK};
 use crate::connection_state::{on_ready, serve_queued, Mode};
 use crate::http1::{parse_request_head, BodyFraming, Parsed};
@@ -231,7 +231,9 @@ fn admit(
     // Only the access log needs these; keep the common path free of copies.
     let log = shared.access_log.is_on().then(|| {
         let request_line = format!("{} {} {:?}", head.method, target, head.version);
-        LogRecord::new(request_line, &headers)
+        let mut record = LogRecord::new(request_line, &headers);
+        record.client = conn.peer.map(|addr| addr.ip());
+        record
     });
     // The body starts after the head: left in place, not moved to the front.
     let body = Arc::new(Mutex::new(
@@ -254,14 +256,18 @@ fn admit(
         std::mem::take(&mut conn.out),
         conn.corked,
     );
-    let environ = build_environ(
-        (head, target),
-        headers,
-        RequestBody(body.clone()),
-        conn.peer,
-        conn.local,
-        config.server_name.as_deref(),
-    );
+    let peers = Peers {
+        peer: conn.peer,
+        local: conn.local,
+        server_name: config.server_name.as_deref(),
+        trusted: &config.trusted_proxies,
+    };
+    let environ = build_environ((head, target), headers, RequestBody(body.clone()), peers);
+    let mut log = log;
+    if let (Some(record), Ok(environ)) = (log.as_mut(), &environ) {
+        // The access log names the client the environ reports (PROXY-6).
+        record.client = environ.remote_addr.map(|addr| addr.ip());
+    }
     match environ {
         Ok(environ) => Admission::Admitted(Admitted {
             in_flight: InFlight {
@@ -379,7 +385,7 @@ pub(crate) fn cut_response(shared: &Shared, parked: Box<Parked>, why: &str) -> C
     shared.in_flight.fetch_sub(1, Ordering::SeqCst);
     let name = in_flight.name.as_deref().unwrap_or("a request");
     log::info!("{name}: response cut: {why}");
-    record_access(shared, &in_flight.conn, in_flight.log, &outcome);
+    record_access(shared, in_flight.log, &outcome);
     in_flight.conn
 }
 
@@ -418,7 +424,7 @@ fn finish_request(
             _ => log::error!("{request}: {failure}"),
         }
     }
-    record_access(shared, &conn, log, &outcome);
+    record_access(shared, log, &outcome);
     // During a stop's drain a response that did not say `Connection: close` (its
     // head went out before the stop) keeps its connection: the client may already
     // be sending its next request, which is answered with a close (SRV-8).
@@ -430,10 +436,10 @@ fn finish_request(
     }
 }
 
-fn record_access(shared: &Shared, conn: &Connection, log: Option<LogRecord>, outcome: &Outcome) {
+fn record_access(shared: &Shared, log: Option<LogRecord>, outcome: &Outcome) {
     if let Some(record) = log {
         shared.access_log.record(&AccessEntry {
-            peer: conn.peer.map(|addr| addr.ip()),
+            peer: record.client,
             request_line: &record.request_line,
             status: outcome.status.map(|s| s.as_u16()),
             bytes: outcome.body_bytes,

@@ -176,6 +176,25 @@ fn forwarded_headers_do_not_change_the_scheme(target: &Target) -> Outcome {
     field_is(&e, "url_scheme", "http".into())
 }
 
+fn untrusted_forwarding_headers_are_removed(target: &Target) -> Outcome {
+    let e = echo(
+        target,
+        "GET /env/f HTTP/1.1\r\nHost: c\r\nX-Forwarded-For: 6.6.6.6\r\nForwarded: for=6.6.6.6\r\n\
+         X-Forwarded-Proto: https\r\nX-Forwarded-Host: evil\r\nX-Real: 1\r\n\r\n",
+    )?;
+    let headers = e["headers"].as_object().cloned().unwrap_or_default();
+    let forwarded: Vec<&String> = headers
+        .keys()
+        .filter(|k| *k == "HTTP_FORWARDED" || k.starts_with("HTTP_X_FORWARDED_"))
+        .collect();
+    ensure(forwarded.is_empty(), || {
+        format!("forwarding headers from a peer that is no trusted proxy reached the app: {forwarded:?}")
+    })?;
+    ensure(headers.get("HTTP_X_REAL").is_some(), || {
+        "X-Real is missing".into()
+    })
+}
+
 /// The environ checks.
 pub const CHECKS: &[Check] = &[
     Check {
@@ -242,5 +261,10 @@ pub const CHECKS: &[Check] = &[
         name: "forwarded_headers_do_not_change_the_scheme",
         rules: &["ENV-25", "ENV-26"],
         run: forwarded_headers_do_not_change_the_scheme,
+    },
+    Check {
+        name: "untrusted_forwarding_headers_are_removed",
+        rules: &["PROXY-5"],
+        run: untrusted_forwarding_headers_are_removed,
     },
 ];
