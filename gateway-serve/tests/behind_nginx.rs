@@ -1,5 +1,6 @@
 //! The built `gateway-serve` behind a real nginx: TCP and Unix upstreams, a
-//! keep-alive pool, uploads through the proxy, and a chunked body streamed through.
+//! keep-alive pool, uploads through the proxy, a chunked body streamed through, and
+//! nginx's X-Forwarded-* believed while a direct client's forgery is not.
 
 #[path = "support/nginx.rs"]
 mod nginx;
@@ -137,11 +138,22 @@ fn a_tcp_upstream_and_a_unix_socket_upstream_both_serve_the_hello_page_through_n
             "{target}; nginx's error log:\n{}",
             nginx.error_log()
         );
-        let log = nginx.access_log();
-        let line = log
-            .lines()
-            .find(|l| l.contains(&format!("GET {target} ")))
-            .unwrap_or_else(|| panic!("no access log line for {target}:\n{log}"));
+        // nginx logs a request after its response went out: wait for the line.
+        let deadline = std::time::Instant::now() + support::WAIT;
+        let line = loop {
+            let log = nginx.access_log();
+            let line = log
+                .lines()
+                .find(|l| l.contains(&format!("GET {target} ")))
+                .map(str::to_owned);
+            match line {
+                Some(line) => break line,
+                None if std::time::Instant::now() > deadline => {
+                    panic!("no access log line for {target}:\n{log}")
+                }
+                None => std::thread::sleep(Duration::from_millis(20)),
+            }
+        };
         assert!(line.contains(&format!("up={upstream}")), "{line}");
     }
 }
@@ -167,7 +179,19 @@ fn upstream_ports(nginx: &Nginx, target: &str, count: usize) -> usize {
 
 #[test]
 fn a_keep_alive_upstream_pool_reuses_its_connections_where_the_default_opens_one_per_request() {
-    let app = served("127.0.0.1:0", &["--wsgi", &echo_app(), "--processes", "1"]);
+    // Trusting no proxy, the app sees nginx's own connection, not the client
+    // X-Forwarded-For names: its port tells the upstream connections apart.
+    let app = served(
+        "127.0.0.1:0",
+        &[
+            "--wsgi",
+            &echo_app(),
+            "--processes",
+            "1",
+            "--forwarded-allow-ips",
+            "",
+        ],
+    );
     let upstreams = format!(
         "    upstream pooled {{ server {0}; keepalive 8; }}
     upstream unpooled {{ server {0}; }}",
@@ -263,4 +287,91 @@ fn a_chunked_body_streamed_through_nginx_reaches_the_app_whole_and_still_chunked
     assert_eq!(response.header("X-Echo-Content-Length"), Some("-"));
     assert_eq!(response.body.len(), data.len(), "the app read every byte");
     assert!(response.body == data, "the app read the bytes sent");
+}
+
+#[test]
+fn nginx_x_forwarded_headers_reach_the_environ_and_the_access_log_while_a_direct_clients_forgery_is_ignored(
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("app.sock");
+    let access = dir.path().join("access.log");
+    // nginx reaches the app over the Unix socket (always trusted); the trusted TCP
+    // range is one no test client is in, so a direct loopback client is not.
+    let app = served(
+        "127.0.0.1:0",
+        &[
+            "--bind",
+            &format!("unix:{}", socket.display()),
+            "--forwarded-allow-ips",
+            "10.0.0.0/8",
+            "--access-log",
+            access.to_str().unwrap(),
+            "--processes",
+            "1",
+            "--wsgi",
+            &echo_app(),
+        ],
+    );
+    let upstreams = format!(
+        "    upstream app {{ server unix:{}; keepalive 8; }}",
+        socket.display()
+    );
+    // As a TLS-terminating nginx would say it: the scheme is https.
+    let site = "        location / {
+            proxy_pass http://app;
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto https;
+            proxy_http_version 1.1;
+            proxy_set_header Connection \"\";
+        }";
+    let nginx = Nginx::start(&upstreams, site);
+    let through = exchange(
+        nginx.addr,
+        b"GET /via-nginx HTTP/1.1\r\nHost: shop.example\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(
+        through.status,
+        200,
+        "nginx's error log:\n{}",
+        nginx.error_log()
+    );
+    // Without X-Forwarded-For a Unix-socket peer has no address at all.
+    assert_eq!(through.header("x-echo-remote-addr"), Some("127.0.0.1"));
+    assert_eq!(through.header("x-echo-scheme"), Some("https"));
+    assert_eq!(through.header("x-echo-host"), Some("shop.example"));
+    assert_eq!(through.header("x-echo-forwarded-for"), Some("127.0.0.1"));
+
+    let forged = exchange(
+        app.addr,
+        b"GET /direct HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 6.6.6.6\r\n\
+          X-Forwarded-Proto: https\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(forged.status, 200);
+    assert_eq!(forged.header("x-echo-remote-addr"), Some("127.0.0.1"));
+    assert_eq!(forged.header("x-echo-scheme"), Some("http"));
+    assert_eq!(
+        forged.header("x-echo-forwarded-for"),
+        Some("-"),
+        "the forgery is removed"
+    );
+
+    // The access log names the client the environ reported, for both.
+    let deadline = std::time::Instant::now() + support::WAIT;
+    let log = loop {
+        let log = std::fs::read_to_string(&access).unwrap_or_default();
+        if log.lines().count() >= 2 || std::time::Instant::now() > deadline {
+            break log;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let line = |path: &str| {
+        log.lines()
+            .find(|l| l.contains(&format!("GET {path} ")))
+            .unwrap_or_else(|| panic!("no line for {path}:\n{log}"))
+            .to_owned()
+    };
+    assert!(line("/via-nginx").starts_with("127.0.0.1 "), "{log}");
+    assert!(line("/direct").starts_with("127.0.0.1 "), "{log}");
+    assert!(!log.contains("6.6.6.6"), "{log}");
 }
