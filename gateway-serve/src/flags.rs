@@ -10,6 +10,7 @@ use reference_server::http1::{ChunkedLimits, HeadLimits};
 use reference_server::Config;
 
 use crate::listen::ListenArgs;
+use crate::log_flags::LogFormatArgs;
 use crate::proxy_flags::ProxyArgs;
 use crate::units::{
     parse_count, parse_duration, parse_limit_size, parse_size, parse_timeout, ByteSize, TimeSpan,
@@ -135,9 +136,14 @@ pub struct ServerArgs {
           default_value_t = TimeSpan(DEFAULTS.graceful_timeout))]
     pub graceful_timeout: TimeSpan,
 
-    /// Access log: "off", "stdout", or a file path to append to.
+    /// Access log: "off", "stdout" (or "-"), "stderr", or a file path to append to
+    /// (reopened on SIGUSR1).
     #[arg(long, env = "GATEWAY_ACCESS_LOG", default_value = "off")]
     pub access_log: String,
+
+    /// The formats of the logs.
+    #[command(flatten)]
+    pub log_formats: LogFormatArgs,
 
     /// Error log level: error, warn, info, debug or trace.
     #[arg(long, env = "GATEWAY_LOG_LEVEL", default_value = "info")]

@@ -43,6 +43,7 @@
 
 mod flags;
 mod listen;
+mod log_flags;
 mod logging;
 mod notify;
 mod processes;
@@ -62,6 +63,7 @@ use gateway_spec::App;
 
 pub use flags::ServerArgs;
 pub use listen::{BindTarget, ListenArgs, DEFAULT_BIND};
+pub use log_flags::{AccessLogFormat, ErrorLogFormat, LogFormatArgs};
 pub use processes::{process_count, ProcessArgs, EXIT_APP_LOAD};
 pub use proxy_flags::ProxyArgs;
 pub use reference_server::{WorkerRun, WorkerWrapper};
@@ -178,7 +180,7 @@ where
     // Before any thread starts: taking the passed sockets edits the environment.
     listen::take_passed_sockets();
     let cli = parse_command_line::<A>();
-    logging::init(cli.server.log_level);
+    logging::init(cli.server.log_level, cli.server.log_formats.log_format);
     let listeners = if processes::is_worker() {
         worker_process::start(cli.processes.heartbeat_interval());
         match listen::open_passed() {

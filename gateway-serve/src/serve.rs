@@ -117,12 +117,14 @@ fn run(
     signals: Installed,
 ) -> Result<ExitCode, String> {
     let access_log = match flags.access_log.as_str() {
-        "off" => AccessLog::Off,
-        "stdout" | "-" => AccessLog::Stdout,
+        "off" => AccessLog::off(),
+        "stdout" | "-" => AccessLog::stdout(),
+        "stderr" => AccessLog::stderr(),
         path => AccessLog::file(path.as_ref()).map_err(|e| {
             format!("cannot open the access log {path}: {e}; check the directory exists and is writable")
         })?,
-    };
+    }
+    .with_format(flags.log_formats.access_log_format.into());
     let listeners = match listeners {
         Some(listeners) => listeners,
         None => flags.listen.open()?,

@@ -91,7 +91,7 @@ mod supervisor;
 mod trusted_proxies;
 mod worker;
 
-pub use access_log::AccessLog;
+pub use access_log::{AccessFormat, AccessLog};
 pub use config::Config;
 pub use file_send::sendfile_bytes;
 pub use listener::{

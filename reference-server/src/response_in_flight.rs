@@ -36,6 +36,8 @@ pub(crate) struct LogRecord {
     pub(crate) request_line: String,
     pub(crate) referer: Option<String>,
     pub(crate) user_agent: Option<String>,
+    /// The request's id (see [`crate::access_log::request_id`]).
+    pub(crate) request_id: String,
 }
 
 impl LogRecord {
@@ -51,6 +53,9 @@ impl LogRecord {
             request_line,
             referer: text(http::header::REFERER),
             user_agent: text(http::header::USER_AGENT),
+            request_id: crate::access_log::request_id(
+                headers.get("x-request-id").map(|v| v.as_bytes()),
+            ),
         }
     }
 }

@@ -127,7 +127,7 @@ impl Server {
         Self {
             listeners: listeners.into_iter().collect(),
             config: Config::default(),
-            access_log: AccessLog::Off,
+            access_log: AccessLog::off(),
             worker_wrapper: None,
         }
     }

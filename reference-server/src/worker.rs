@@ -446,6 +446,7 @@ fn record_access(shared: &Shared, log: Option<LogRecord>, outcome: &Outcome) {
             referer: record.referer.as_deref(),
             user_agent: record.user_agent.as_deref(),
             duration: record.started.elapsed(),
+            request_id: &record.request_id,
         });
     }
 }
