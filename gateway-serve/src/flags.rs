@@ -11,6 +11,7 @@ use reference_server::Config;
 
 use crate::listen::ListenArgs;
 use crate::log_flags::LogFormatArgs;
+use crate::metrics::MetricsArgs;
 use crate::proxy_flags::ProxyArgs;
 use crate::units::{
     parse_count, parse_duration, parse_limit_size, parse_size, parse_timeout, ByteSize, TimeSpan,
@@ -156,6 +157,10 @@ pub struct ServerArgs {
     /// Which proxies are believed.
     #[command(flatten)]
     pub proxies: ProxyArgs,
+
+    /// Where metrics are served.
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
 }
 
 impl ServerArgs {

@@ -45,6 +45,7 @@ mod flags;
 mod listen;
 mod log_flags;
 mod logging;
+mod metrics;
 mod notify;
 mod processes;
 mod proxy_flags;
@@ -64,6 +65,7 @@ use gateway_spec::App;
 pub use flags::ServerArgs;
 pub use listen::{BindTarget, ListenArgs, DEFAULT_BIND};
 pub use log_flags::{AccessLogFormat, ErrorLogFormat, LogFormatArgs};
+pub use metrics::MetricsArgs;
 pub use processes::{process_count, ProcessArgs, EXIT_APP_LOAD};
 pub use proxy_flags::ProxyArgs;
 pub use reference_server::{WorkerRun, WorkerWrapper};
@@ -192,6 +194,13 @@ where
         }
     } else {
         let default = default_processes(&cli.app);
+        if cli.processes.supervised(default) && cli.server.metrics.metrics_bind.is_some() {
+            log::error!(
+                "--metrics-bind serves one process's metrics: it cannot be used with --processes \
+                 or --max-requests yet (each worker process would need its own port)"
+            );
+            return ExitCode::from(2);
+        }
         if cli.processes.supervised(default) {
             let listeners = match cli.server.listen.open() {
                 Ok(listeners) => listeners,

@@ -136,6 +136,14 @@ fn run(
     if let Some(wrapper) = hosted.worker_wrapper {
         server = server.worker_wrapper(wrapper);
     }
+    let metrics = flags
+        .metrics
+        .metrics_bind
+        .as_ref()
+        .map(|bind| (bind, crate::metrics::Metrics::new()));
+    if let Some((_, metrics)) = &metrics {
+        server = server.observe_responses(metrics.observer());
+    }
     if let Some(liveness) = hosted.liveness {
         crate::worker_process::set_liveness(liveness);
     }
@@ -144,6 +152,18 @@ fn run(
         None => server.spawn(hosted.app),
     }
     .map_err(|e| e.to_string())?;
+    let metrics_server = match metrics {
+        Some((bind, metrics)) => {
+            let (metrics_handle, shown) = crate::metrics::serve(bind, metrics, handle.controller())
+                .map_err(|e| {
+                    handle.shutdown();
+                    format!("cannot serve metrics on {bind}: {e}")
+                })?;
+            log::info!("metrics on {shown}/metrics");
+            Some(metrics_handle)
+        }
+        None => None,
+    };
     signals
         .handle(handle.controller())
         .map_err(|e| format!("cannot install the signal handlers: {e}"))?;
@@ -152,6 +172,10 @@ fn run(
     log::info!("serving on {serving} (Ctrl-C to stop)");
     crate::notify::ready(&format!("serving on {serving}"));
     let report = handle.join();
+    if let Some(metrics_server) = metrics_server {
+        metrics_server.shutdown();
+        let _ = metrics_server.join();
+    }
     if report.aborted > 0 {
         log::warn!(
             "the graceful timeout cut {} in-flight request(s)",

@@ -129,6 +129,14 @@ impl ConnectionTable {
             .count()
     }
 
+    /// Responses parked, waiting for their client to read.
+    pub(crate) fn parked(&self) -> usize {
+        self.lock()
+            .values()
+            .filter(|s| matches!(s, Slot::Parked(_)))
+            .count()
+    }
+
     /// Whether `token`'s response is parked (only a worker may resume it).
     pub(crate) fn is_parked(&self, token: usize) -> bool {
         matches!(self.lock().get(&token), Some(Slot::Parked(_)))

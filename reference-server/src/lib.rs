@@ -87,6 +87,7 @@ mod response_writer;
 mod server;
 mod shared;
 mod socket_wait;
+mod stats;
 mod supervisor;
 mod trusted_proxies;
 mod worker;
@@ -102,4 +103,5 @@ pub use server::Stopper;
 pub use server::{
     Controller, ServeError, ServeReport, Server, ServerHandle, WorkerRun, WorkerWrapper,
 };
+pub use stats::{ResponseObserver, ResponseRecord, Stats};
 pub use trusted_proxies::{TrustedProxies, TrustedProxiesError};

@@ -24,6 +24,8 @@ pub(crate) struct InFlight {
     pub(crate) log: Option<LogRecord>,
     /// The request as failure logs name it, once it left the worker it began on.
     pub(crate) name: Option<String>,
+    /// When it was admitted, for the response observer; `None` without one.
+    pub(crate) admitted: Option<std::time::Instant>,
 }
 
 /// The request's part of an access-log line, taken before the app ran.

@@ -92,6 +92,7 @@ pub struct Server {
     config: Config,
     access_log: AccessLog,
     worker_wrapper: Option<WorkerWrapper>,
+    observer: Option<crate::ResponseObserver>,
 }
 
 impl Server {
@@ -129,6 +130,7 @@ impl Server {
             config: Config::default(),
             access_log: AccessLog::off(),
             worker_wrapper: None,
+            observer: None,
         }
     }
 
@@ -174,6 +176,12 @@ impl Server {
     /// Sets where access log lines go.
     pub fn access_log(mut self, log: AccessLog) -> Self {
         self.access_log = log;
+        self
+    }
+
+    /// Tells `observer` of every finished response (for metrics); none by default.
+    pub fn observe_responses(mut self, observer: crate::ResponseObserver) -> Self {
+        self.observer = Some(observer);
         self
     }
 
@@ -226,6 +234,7 @@ impl Server {
             body_budget: BodyBudget::new(config.body_buffer_total_bytes),
             config,
             access_log: self.access_log,
+            observer: self.observer,
             stop_requested: Arc::new(AtomicBool::new(false)),
             shutting_down: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
@@ -499,6 +508,18 @@ impl Controller {
     /// When the file cannot be opened; the old one stays in use.
     pub fn reopen_access_log(&self) -> io::Result<()> {
         self.0.access_log.reopen()
+    }
+
+    /// The server's gauges now: requests in flight, queued, open connections and
+    /// parked responses.
+    pub fn stats(&self) -> crate::Stats {
+        let shared = &self.0;
+        crate::Stats {
+            in_flight: shared.in_flight.load(std::sync::atomic::Ordering::Relaxed),
+            queued: shared.queued.len(),
+            connections: shared.table.len(),
+            parked: shared.table.parked(),
+        }
     }
 }
 

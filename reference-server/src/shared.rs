@@ -68,6 +68,8 @@ pub(crate) struct Shared {
     /// What is left of the memory bodies arriving in the table may hold.
     pub(crate) body_budget: BodyBudget,
     pub(crate) access_log: AccessLog,
+    /// Told of every finished response, when a program asked.
+    pub(crate) observer: Option<crate::ResponseObserver>,
     /// Set when a graceful stop is asked for: the supervisor then serves what
     /// had already arrived and sets `shutting_down`.
     /// Responses from then on close their connection.

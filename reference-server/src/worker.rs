@@ -276,6 +276,7 @@ fn admit(
                 body,
                 log,
                 name: None,
+                admitted: shared.observer.as_ref().map(|_| std::time::Instant::now()),
             },
             environ,
             output,
@@ -404,8 +405,15 @@ fn finish_request(
         body,
         log,
         name,
+        admitted,
         ..
     } = in_flight;
+    if let (Some(observer), Some(admitted)) = (&shared.observer, admitted) {
+        (observer.0)(crate::ResponseRecord {
+            status: outcome.status.map(|s| s.as_u16()),
+            duration: admitted.elapsed(),
+        });
+    }
     let mut body = lock(&body);
     let reusable = outcome.complete
         && !outcome.must_close
