@@ -89,7 +89,6 @@ count() { # server requests -> total instructions of one run
 
 mkdir -p "$LOG_DIR"
 rows=""
-hyper_per=""
 declare -A PER
 for server in $SERVERS; do
     binary "$server" >/dev/null

@@ -219,8 +219,9 @@ fn a_keep_alive_upstream_pool_reuses_its_connections_where_the_default_opens_one
     );
 }
 
-#[test]
-fn the_upload_form_through_nginx_saves_the_file_byte_for_byte() {
+/// The demo app saving uploads under a temp dir's `uploads`, behind nginx with a
+/// keep-alive pool.
+fn demo_behind_nginx() -> (tempfile::TempDir, Served, Nginx) {
     let dir = tempfile::tempdir().unwrap();
     let uploads = dir.path().join("uploads");
     let app = served(
@@ -231,6 +232,13 @@ fn the_upload_form_through_nginx_saves_the_file_byte_for_byte() {
         &format!("    upstream app {{ server {}; keepalive 8; }}", app.addr),
         &pooled_site("app", ""),
     );
+    (dir, app, nginx)
+}
+
+#[test]
+fn the_upload_form_through_nginx_saves_the_file_byte_for_byte() {
+    let (dir, _app, nginx) = demo_behind_nginx();
+    let uploads = dir.path().join("uploads");
     let form = get(nginx.addr, "/upload");
     assert_eq!(form.status, 200);
     assert!(
@@ -245,16 +253,8 @@ fn the_upload_form_through_nginx_saves_the_file_byte_for_byte() {
 
 #[test]
 fn a_twenty_megabyte_upload_through_nginx_is_saved_byte_for_byte() {
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, _app, nginx) = demo_behind_nginx();
     let uploads = dir.path().join("uploads");
-    let app = served(
-        "127.0.0.1:0",
-        &["--app", "demo", "--upload-dir", uploads.to_str().unwrap()],
-    );
-    let nginx = Nginx::start(
-        &format!("    upstream app {{ server {}; keepalive 8; }}", app.addr),
-        &pooled_site("app", ""),
-    );
     let data = pattern(20 * 1024 * 1024);
     let response = upload(nginx.addr, "large.bin", &data);
     assert_saved(&uploads, "large.bin", &data, &response, &nginx);

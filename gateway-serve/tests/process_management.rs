@@ -82,6 +82,13 @@ fn report(what: &str, tally: &Tally, elapsed: Duration) {
     );
 }
 
+/// Stops the supervisor with TERM and asserts a clean exit (0).
+fn stop(mut served: Served) {
+    served.signal(Signal::TERM);
+    let status = served.wait_exit();
+    assert!(status.success(), "{status}");
+}
+
 /// Starts `--processes 2` of `app`, waits until both workers serve, and returns
 /// their pids as the supervisor logged them.
 fn two_workers(app_file: &str, extra: &[&str]) -> (Served, BTreeSet<u32>) {
@@ -136,8 +143,7 @@ fn sighup_under_steady_load_replaces_every_process_and_fails_no_request() {
     );
     let log = served.log().join("\n");
     assert_eq!(log.matches("(replaced by a reload)").count(), 2, "{log}");
-    served.signal(Signal::TERM);
-    assert!(served.wait_exit().success());
+    stop(served);
 }
 
 #[test]
@@ -169,8 +175,7 @@ fn max_requests_under_steady_load_replaces_processes_and_fails_no_request() {
         .count();
     assert!(replacements >= 4, "{:?}", tally.by_pid);
     assert!(recycled >= 2, "{log}");
-    served.signal(Signal::TERM);
-    assert!(served.wait_exit().success());
+    stop(served);
 }
 
 #[test]
@@ -185,8 +190,7 @@ fn ttin_adds_a_worker_process_and_ttou_removes_one() {
     served.wait_for_log("(SIGTTOU)");
     served.wait_for_log("stopped (exit status: 0)");
     assert_eq!(pids(served.addr, 2, 200).len(), 1);
-    served.signal(Signal::TERM);
-    assert!(served.wait_exit().success());
+    stop(served);
 }
 
 #[test]
@@ -227,8 +231,7 @@ fn a_worker_whose_interpreter_is_wedged_is_killed_after_timeout_and_replaced() {
     );
     let log = served.log().join("\n");
     assert_eq!(log.matches("sent no heartbeat").count(), 1, "{log}");
-    served.signal(Signal::TERM);
-    assert!(served.wait_exit().success());
+    stop(served);
 }
 
 #[test]
@@ -247,8 +250,7 @@ fn usr1_to_the_supervisor_reopens_every_workers_access_log() {
     served.wait_for_log("reopened the access log");
     served.wait_for_log("reopened the access log");
     assert_eq!(pids(served.addr, 2, 2000), before);
-    served.signal(Signal::TERM);
-    assert!(served.wait_exit().success());
+    stop(served);
     let fresh = std::fs::read_to_string(&path).expect("a new access log");
     assert!(fresh.lines().count() >= 2, "{fresh}");
     assert!(std::fs::read_to_string(&rotated).unwrap().lines().count() >= 2);

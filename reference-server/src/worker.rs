@@ -229,7 +229,7 @@ fn admit(
         }
     }
     // Only the access log needs these; keep the common path free of copies.
-    let log = shared.access_log.is_on().then(|| {
+    let mut log = shared.access_log.is_on().then(|| {
         let request_line = format!("{} {} {:?}", head.method, target, head.version);
         let mut record = LogRecord::new(request_line, &headers);
         record.client = conn.peer.map(|addr| addr.ip());
@@ -263,7 +263,6 @@ fn admit(
         trusted: &config.trusted_proxies,
     };
     let environ = build_environ((head, target), headers, RequestBody(body.clone()), peers);
-    let mut log = log;
     if let (Some(record), Ok(environ)) = (log.as_mut(), &environ) {
         // The access log names the client the environ reports (PROXY-6).
         record.client = environ.remote_addr.map(|addr| addr.ip());
