@@ -1,6 +1,9 @@
 //! How a response body is delimited on the wire (FRAME rules): one pure decision from
 //! the request, the status, the app's headers and the body's known length.
 
+use std::cell::RefCell;
+
+use bytes::BytesMut;
 use http::{HeaderValue, Method, StatusCode, Version};
 
 use crate::start_response::{ResponseHead, StartResponseError};
@@ -68,7 +71,7 @@ pub fn plan(
         if declared.is_none() && method == Method::HEAD {
             if let Some(n) = body_len {
                 head.headers
-                    .insert(http::header::CONTENT_LENGTH, HeaderValue::from(n));
+                    .insert(http::header::CONTENT_LENGTH, length_value(n));
             }
         }
         return Ok(Framing::NoBody);
@@ -78,7 +81,7 @@ pub fn plan(
     }
     if let Some(n) = body_len {
         head.headers
-            .insert(http::header::CONTENT_LENGTH, HeaderValue::from(n));
+            .insert(http::header::CONTENT_LENGTH, length_value(n));
         return Ok(Framing::Length(n));
     }
     if version == Version::HTTP_11 {
@@ -86,6 +89,39 @@ pub fn plan(
     } else {
         Ok(Framing::CloseDelimited)
     }
+}
+
+/// `n` as a Content-Length value. The digits go into a space the thread keeps and
+/// the values share, where `HeaderValue::from(n)` would allocate twice per response;
+/// the space is reused once every value in it is dropped, or replaced while some
+/// value still holds it.
+fn length_value(n: u64) -> HeaderValue {
+    /// Values per space, at the longest (20 digits).
+    const SPACE: usize = 64 * 20;
+    thread_local! {
+        static DIGITS: RefCell<BytesMut> = RefCell::new(BytesMut::new());
+    }
+    let mut text = [0u8; 20];
+    let mut start = text.len();
+    let mut rest = n;
+    loop {
+        start -= 1;
+        text[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let digits = &text[start..];
+    let shared = DIGITS.with(|space| {
+        let mut space = space.borrow_mut();
+        if space.capacity() < digits.len() {
+            space.reserve(SPACE);
+        }
+        space.extend_from_slice(digits);
+        space.split().freeze()
+    });
+    HeaderValue::from_maybe_shared(shared).expect("decimal digits make a valid header value")
 }
 
 #[cfg(test)]
@@ -99,6 +135,18 @@ mod tests {
             headers.insert("content-length", cl.parse().unwrap());
         }
         ResponseHead::new(StatusCode::from_u16(status).unwrap(), headers)
+    }
+
+    #[test]
+    fn length_values_are_the_decimal_digits() {
+        for n in [0, 7, 10, 13, 4096, 1 << 20, u64::MAX] {
+            assert_eq!(length_value(n).to_str().unwrap(), n.to_string());
+        }
+        // Values made one after another stay intact while they share a space.
+        let values: Vec<_> = (0..200u64).map(|n| length_value(n * 997)).collect();
+        for (n, value) in (0..200u64).zip(&values) {
+            assert_eq!(value.to_str().unwrap(), (n * 997).to_string());
+        }
     }
 
     #[test]

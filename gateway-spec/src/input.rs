@@ -55,20 +55,28 @@ pub struct Input {
 /// assert!(input.read_to_end(&mut Vec::new()).is_err());
 /// assert_eq!(record.get().map(BodyError::fault), Some(ClientFault::Malformed));
 /// ```
+///
+/// The default record belongs to an input that cannot fail (no body): it holds no
+/// cell, so a request without a body costs no allocation for it.
 #[derive(Debug, Clone, Default)]
-pub struct ClientErrorRecord(Arc<OnceLock<BodyError>>);
+pub struct ClientErrorRecord(Option<Arc<OnceLock<BodyError>>>);
 
 impl ClientErrorRecord {
+    /// A record with a cell of its own, shared by its clones.
+    fn shared() -> Self {
+        Self(Some(Arc::default()))
+    }
+
     /// The first client fault the input met, if any.
     pub fn get(&self) -> Option<&BodyError> {
-        self.0.get()
+        self.0.as_ref().and_then(|cell| cell.get())
     }
 
     /// Passes `result` through, remembering the client fault it carries.
     fn note<T>(&self, result: io::Result<T>) -> io::Result<T> {
-        if let Err(error) = &result {
+        if let (Err(error), Some(cell)) = (&result, &self.0) {
             if let Some(fault) = BodyError::find(error) {
-                let _ = self.0.set(fault.clone());
+                let _ = cell.set(fault.clone());
             }
         }
         result
@@ -81,7 +89,7 @@ impl Input {
     pub fn new(reader: impl BufRead + Send + 'static) -> Self {
         Self {
             inner: Box::new(reader),
-            client_error: ClientErrorRecord::default(),
+            client_error: ClientErrorRecord::shared(),
         }
     }
 
@@ -98,7 +106,12 @@ impl Input {
 
     /// An input of no bytes, for requests without a body.
     pub fn empty() -> Self {
-        Self::new(io::empty())
+        // No allocation: `io::Empty` is zero-sized and it never fails, so it needs
+        // no cell for a client fault.
+        Self {
+            inner: Box::new(io::empty()),
+            client_error: ClientErrorRecord::default(),
+        }
     }
 
     /// An input holding `bytes`, for tests and in-process calls.

@@ -61,14 +61,14 @@ pub(crate) fn build_environ(
             environ.headers.insert(HOST, value);
         }
     } else {
-        let host = environ
-            .headers
-            .get(HOST)
+        // A clone of the value shares the head's bytes: no copy of the text.
+        let host = environ.headers.get(HOST).cloned();
+        match host
+            .as_ref()
             .and_then(|h| h.to_str().ok())
             .filter(|h| !h.is_empty())
-            .map(str::to_owned);
-        match host {
-            Some(host) => environ.set_server_from_host(&host),
+        {
+            Some(host) => environ.set_server_from_host(host),
             None => {
                 // HTTP/1.0 without Host, or an empty Host: the server's own name
                 // (on a Unix socket, which has no address: the configured name or

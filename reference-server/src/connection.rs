@@ -3,6 +3,8 @@
 //! It does not parse or decide anything; `connection_state` and the worker do.
 
 use crate::http1::BodyFraming;
+use crate::request_body::SharedBody;
+use bytes::{Bytes, BytesMut};
 use std::io::{self, Read};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -26,6 +28,12 @@ pub(crate) struct Connection {
     pub(crate) buf: Vec<u8>,
     /// The response writer's buffer, kept between responses.
     pub(crate) out: Vec<u8>,
+    /// Where request heads are copied for their header values to share (see
+    /// [`Connection::share_head`]).
+    heads: BytesMut,
+    /// The previous request's body state, its allocation kept for the next one
+    /// (see `request_body::share_body`).
+    pub(crate) spare_body: Option<SharedBody>,
     /// The client closed its sending side: once what it sent is answered, the
     /// connection ends.
     pub(crate) peer_closed: bool,
@@ -72,6 +80,8 @@ impl Connection {
             local,
             buf: Vec::new(),
             out: Vec::new(),
+            heads: BytesMut::new(),
+            spare_body: None,
             peer_closed: false,
             watching_writable: false,
             corked: false,
@@ -96,6 +106,20 @@ impl Connection {
             BodyFraming::Chunked => return false,
         };
         self.peer.is_some() && self.buf.len() as u64 > behind
+    }
+
+    /// A copy of the first `len` bytes of the buffer (a request head) that header
+    /// values share. The copies go into one allocation kept with the connection:
+    /// once the previous request's values are dropped (its environ is gone), the
+    /// next head reuses the space, so a keep-alive request costs no allocation here.
+    pub(crate) fn share_head(&mut self, len: usize) -> Bytes {
+        /// Room for most heads, so that the space is rarely grown.
+        const TYPICAL_HEAD: usize = 1024;
+        if self.heads.capacity() < len {
+            self.heads.reserve(len.max(TYPICAL_HEAD));
+        }
+        self.heads.extend_from_slice(&self.buf[..len]);
+        self.heads.split().freeze()
     }
 
     /// The client, as logs name it.

@@ -4,7 +4,7 @@
 
 use crate::connection::Stream;
 use std::io::{self, Read};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use gateway_spec::client_error::{BodyError, ClientFault};
@@ -94,6 +94,38 @@ impl Failed {
             Failed::Other(kind, message) => io::Error::new(*kind, message.clone()),
         }
     }
+}
+
+/// A request body's state, shared by the app's reader, the response writer and
+/// the worker.
+pub(crate) type SharedBody = Arc<Mutex<BodyState>>;
+
+/// `state`, in the allocation the connection kept from its previous request when
+/// nothing else holds that any more, else in a new one: a keep-alive request
+/// then costs no allocation for its body's state.
+pub(crate) fn share_body(spare: Option<SharedBody>, state: BodyState) -> SharedBody {
+    match spare {
+        Some(mut shared) => match Arc::get_mut(&mut shared) {
+            Some(slot) => {
+                *slot.get_mut().unwrap_or_else(PoisonError::into_inner) = state;
+                shared
+            }
+            None => Arc::new(Mutex::new(state)),
+        },
+        None => Arc::new(Mutex::new(state)),
+    }
+}
+
+/// What a connection keeps of a finished request's `body` for its next request:
+/// the allocation, once no reader holds it (an app may keep its environ), with
+/// any body buffered apart dropped so that an idle connection holds no body bytes.
+pub(crate) fn spare_of(mut body: SharedBody) -> Option<SharedBody> {
+    let state = Arc::get_mut(&mut body)?
+        .get_mut()
+        .unwrap_or_else(PoisonError::into_inner);
+    state.apart = Vec::new();
+    state.failed = None;
+    Some(body)
 }
 
 impl BodyState {

@@ -5,10 +5,9 @@
 
 use std::io;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use gateway_spec::exchange::{self, flushed_outcome, Failure, Outcome, Progress};
 use gateway_spec::Environ;
 use http::StatusCode;
@@ -19,7 +18,7 @@ use crate::build_environ::{build_environ, Peers};
 use crate::connection::{Connection, READ_CHUNK};
 use crate::connection_state::{on_ready, serve_queued, Mode};
 use crate::http1::{parse_request_head, BodyFraming, Parsed};
-use crate::request_body::{lock, BodyLimits, BodyState, RequestBody};
+use crate::request_body::{lock, share_body, spare_of, BodyLimits, BodyState, RequestBody};
 use crate::response_in_flight::{InFlight, LogRecord, Parked, Response, Waits};
 use crate::response_writer::{refuse, WireOutput};
 use crate::shared::{Afterwards, Job, ReadyRequest, Shared};
@@ -202,7 +201,7 @@ fn admit(
     request: ReadyRequest,
 ) -> Admission {
     let ReadyRequest {
-        head,
+        mut head,
         head_len,
         since,
         apart,
@@ -210,8 +209,9 @@ fn admit(
     let config = &shared.config;
     conn.corked = conn.pipelined_behind(head_len, head.framing);
     // The fields become header values that share one copy of the head.
-    let head_bytes = Bytes::copy_from_slice(&conn.buf[..head_len]);
+    let head_bytes = conn.share_head(head_len);
     let headers = head.header_map(&head_bytes);
+    head.recycle_spans();
     let target = head.target(&head_bytes);
     shared.turns.name_request(worker, &head.method, target);
     if let BodyFraming::Length(n) = head.framing {
@@ -236,17 +236,16 @@ fn admit(
         record
     });
     // The body starts after the head: left in place, not moved to the front.
-    let body = Arc::new(Mutex::new(
-        BodyState::new(
-            conn.stream.clone(),
-            std::mem::take(&mut conn.buf),
-            head_len,
-            &head,
-            BodyLimits::of(config),
-            since,
-        )
-        .with_body_apart(apart),
-    ));
+    let state = BodyState::new(
+        conn.stream.clone(),
+        std::mem::take(&mut conn.buf),
+        head_len,
+        &head,
+        BodyLimits::of(config),
+        since,
+    )
+    .with_body_apart(apart);
+    let body = share_body(conn.spare_body.take(), state);
     let output = WireOutput::new(
         conn.stream.clone(),
         head.version,
@@ -413,7 +412,8 @@ fn finish_request(
             duration: admitted.elapsed(),
         });
     }
-    let mut body = lock(&body);
+    let in_flight_body = body;
+    let mut body = lock(&in_flight_body);
     let reusable = outcome.complete
         && !outcome.must_close
         && !output.announced_close
@@ -421,6 +421,9 @@ fn finish_request(
     conn.buf = body.take_leftover();
     drop(body);
     conn.out = output.into_buffer();
+    // The writer's hold on the body went with it: the state's allocation can serve
+    // the next request.
+    conn.spare_body = spare_of(in_flight_body);
     if let Some(failure) = &outcome.failure {
         let request =
             name.unwrap_or_else(|| worker.map(|w| shared.turns.request(w)).unwrap_or_default());

@@ -8,7 +8,7 @@
 use http::Version;
 
 use super::head_error::HeadError;
-use super::request_head::{BodyFraming, FieldSpan};
+use super::request_head::{spans_for, BodyFraming, FieldSpan};
 
 /// What the fields say, once checked.
 pub(crate) struct Fields {
@@ -49,7 +49,7 @@ pub(crate) fn interpret_fields(
     base: usize,
     version: Version,
 ) -> Result<Fields, HeadError> {
-    let mut spans = Vec::with_capacity(fields.len());
+    let mut spans = spans_for(fields.len());
     let mut hosts = 0usize;
     let mut host: &[u8] = b"";
     let mut content_length: Option<u64> = None;
