@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
 # bench/instructions.sh: user-space instructions per hello request, counted by
 # valgrind's callgrind (a count, not a time: the same on a busy or an idle machine),
-# for the reference server and its Rust peers. Each server runs twice under
-# callgrind, serving SMALL and then LARGE keep-alive requests from
-# `bench-report requests`; the difference divided by LARGE - SMALL is the cost of
-# one request, with start-up and shutdown cancelled out. Writes bench/INSTRUCTIONS.md.
+# for the reference server and its Rust peers. Each server runs once under
+# callgrind: WARM keep-alive requests from `bench-report requests`, then the
+# counters are zeroed, MEASURED requests are served and the counters written out;
+# that window divided by MEASURED is the cost of one request, start-up and the
+# stop left out. Writes bench/INSTRUCTIONS.md.
 #
 #   bench/instructions.sh
-#   INSTR_SERVERS="reference hyper" INSTR_SMALL=2000 INSTR_LARGE=12000 bench/instructions.sh
+#   INSTR_SERVERS="reference hyper" INSTR_WARM=2000 INSTR_MEASURED=10000 bench/instructions.sh
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT_DIR=$(dirname "$BENCH_DIR")
 SERVERS=${INSTR_SERVERS:-"reference hyper actix"}
-SMALL=${INSTR_SMALL:-2000}
-LARGE=${INSTR_LARGE:-12000}
+WARM=${INSTR_WARM:-2000}
+MEASURED=${INSTR_MEASURED:-10000}
 CONNECTIONS=${INSTR_CONNECTIONS:-16}
+RUNS=${INSTR_RUNS:-3}
 TARGET="${CARGO_TARGET_DIR:-$BENCH_DIR/target}/release"
 LOG_DIR="$BENCH_DIR/logs/instructions"
 OUT="$BENCH_DIR/INSTRUCTIONS.md"
@@ -23,11 +25,11 @@ OUT="$BENCH_DIR/INSTRUCTIONS.md"
 log() { printf '[instructions] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-for v in SMALL LARGE CONNECTIONS; do
+for v in WARM MEASURED CONNECTIONS RUNS; do
     [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "INSTR_$v must be a whole number >= 1, not '${!v}'"
 done
-[ "$LARGE" -gt "$SMALL" ] || die "INSTR_LARGE ($LARGE) must be above INSTR_SMALL ($SMALL)"
-[ "$SMALL" -ge "$CONNECTIONS" ] || die "INSTR_SMALL must be at least INSTR_CONNECTIONS"
+[ "$WARM" -ge "$CONNECTIONS" ] || die "INSTR_WARM must be at least INSTR_CONNECTIONS"
+[ "$MEASURED" -ge "$CONNECTIONS" ] || die "INSTR_MEASURED must be at least INSTR_CONNECTIONS"
 command -v valgrind >/dev/null || die "valgrind is needed (apt-get install -y valgrind)"
 command -v curl >/dev/null || die "curl is needed to see a server is up"
 
@@ -62,13 +64,13 @@ binary() { # server -> its binary
     esac
 }
 
-count() { # server requests -> total instructions of one run
+count() { # server -> instructions of the measured window of one run
     local port out
     port=$("$REPORT" free-port)
-    out="$LOG_DIR/$1-$2.callgrind"
-    rm -f "$out"
+    out="$LOG_DIR/$1.callgrind"
+    rm -f "$out" "$out".*
     valgrind --tool=callgrind --callgrind-out-file="$out" \
-        "$(binary "$1")" --bind "127.0.0.1:$port" >"$LOG_DIR/$1-$2.log" 2>&1 &
+        "$(binary "$1")" --bind "127.0.0.1:$port" >"$LOG_DIR/$1.log" 2>&1 &
     SERVER_PID=$!
     local up=0
     for _ in $(seq 300); do
@@ -79,12 +81,22 @@ count() { # server requests -> total instructions of one run
         kill -0 "$SERVER_PID" 2>/dev/null || break
         sleep 0.2
     done
-    [ "$up" = 1 ] || die "$1 did not start under valgrind (see $LOG_DIR/$1-$2.log)"
-    timeout 600 "$REPORT" requests "127.0.0.1:$port" "$2" "$CONNECTIONS" ||
-        die "$1: the fixed load failed"
+    [ "$up" = 1 ] || die "$1 did not start under valgrind (see $LOG_DIR/$1.log)"
+    timeout 600 "$REPORT" requests "127.0.0.1:$port" "$WARM" "$CONNECTIONS" ||
+        die "$1: the warm-up load failed"
+    # Only the measured requests are counted: the counters start from zero after
+    # the warm-up and are written out as the load ends, so neither start-up nor
+    # the stop (nor threads that wake on timers meanwhile) weighs on the figure.
+    callgrind_control --zero "$SERVER_PID" >/dev/null 2>&1 || die "$1: callgrind_control --zero failed"
+    timeout 600 "$REPORT" requests "127.0.0.1:$port" "$MEASURED" "$CONNECTIONS" ||
+        die "$1: the measured load failed"
+    callgrind_control --dump "$SERVER_PID" >/dev/null 2>&1 || die "$1: callgrind_control --dump failed"
     stop_server
-    awk '/^totals:/ { print $2; found = 1 } END { if (!found) exit 1 }' "$out" ||
-        die "$1: no totals in $out"
+    local dump
+    dump=$(ls "$out".* 2>/dev/null | head -1)
+    [ -n "$dump" ] || die "$1: no dump next to $out"
+    awk '/^(summary|totals):/ { print $2; found = 1; exit } END { if (!found) exit 1 }' "$dump" ||
+        die "$1: no totals in $dump"
 }
 
 mkdir -p "$LOG_DIR"
@@ -92,12 +104,17 @@ rows=""
 declare -A PER
 for server in $SERVERS; do
     binary "$server" >/dev/null
-    small=$(count "$server" "$SMALL")
-    large=$(count "$server" "$LARGE")
-    per=$(((large - small) / (LARGE - SMALL)))
+    # Threads race for events, so the work per request moves a little from run to
+    # run (how many events one wake-up finds): the median of RUNS runs is kept.
+    totals=()
+    for _ in $(seq "$RUNS"); do
+        totals+=("$(count "$server")")
+    done
+    total=$(printf '%s\n' "${totals[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+    per=$((total / MEASURED))
     PER[$server]=$per
-    log "$server: $small instructions for $SMALL requests, $large for $LARGE: $per per request"
-    rows+="$server $small $large $per"$'\n'
+    log "$server: ${totals[*]} instructions for $MEASURED requests (median $total): $per per request"
+    rows+="$server $total $per ${totals[*]}"$'\n'
 done
 hyper_per=${PER[hyper]:-}
 
@@ -107,21 +124,24 @@ hyper_per=${PER[hyper]:-}
     echo "# Instructions per request"
     echo
     echo "User-space instructions per keep-alive \`GET /\` (13-byte hello), counted by"
-    echo "valgrind's callgrind: each server served $SMALL and then $LARGE requests over"
-    echo "$CONNECTIONS connections (\`bench-report requests\`) in two runs, and the difference"
-    echo "divided by $((LARGE - SMALL)) is one request, start-up and shutdown cancelled out."
+    echo "valgrind's callgrind: each server served $WARM requests to warm up, then its"
+    echo "counters were zeroed (\`callgrind_control --zero\`), it served $MEASURED requests over"
+    echo "$CONNECTIONS connections (\`bench-report requests\`), and the counters were written out"
+    echo "(\`--dump\`): all of its threads' instructions in that window, divided by $MEASURED."
+    echo "Start-up and the stop are outside the window. Threads race for events, so a"
+    echo "run's figure moves by a few percent; the median of $RUNS runs is shown."
     echo "Kernel work (syscalls, the network stack) is not counted; a count does not"
     echo "depend on how busy the machine is, so two commits can be compared on a noisy one."
     echo
-    echo "| server | instructions, $SMALL requests | instructions, $LARGE requests | per request | ratio to hyper |"
-    echo "|---|---:|---:|---:|---:|"
-    while read -r server small large per; do
+    echo "| server | instructions, $MEASURED requests (median of $RUNS runs) | per request | ratio to hyper | every run |"
+    echo "|---|---:|---:|---:|---|"
+    while read -r server total per runs; do
         [ -n "$server" ] || continue
         ratio="-"
         if [ -n "$hyper_per" ] && [ "$hyper_per" -gt 0 ]; then
             ratio=$(awk -v a="$per" -v b="$hyper_per" 'BEGIN { printf "%.2f", a / b }')
         fi
-        printf '| %s | %s | %s | %s | %s |\n' "$server" "$small" "$large" "$per" "$ratio"
+        printf '| %s | %s | %s | %s | %s |\n' "$server" "$total" "$per" "$ratio" "$runs"
     done <<<"$rows"
     echo
     echo "Run: $(date -u +%FT%TZ), commit $(git -C "$ROOT_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)$([ -z "$(git -C "$ROOT_DIR" status --porcelain 2>/dev/null)" ] || echo ' (plus uncommitted changes)'), $(valgrind --version), $(rustc --version)."
