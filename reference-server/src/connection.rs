@@ -2,12 +2,14 @@
 //! workers: the socket, the bytes received but not yet used, what is known of it.
 //! It does not parse or decide anything; `connection_state` and the worker do.
 
-use crate::http1::BodyFraming;
+use crate::http1::{parse_request_head, BodyFraming, HeadLimits, Parsed};
 use crate::request_body::SharedBody;
+use crate::socket_wait;
 use bytes::{Bytes, BytesMut};
 use std::io::{self, Read};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// How much to ask of the socket at a time while a request head is coming in.
 pub(crate) const READ_CHUNK: usize = 16 * 1024;
@@ -26,7 +28,8 @@ pub(crate) struct Connection {
     /// Bytes received and not yet consumed: a partial head, or what a client
     /// pipelined after the previous request.
     pub(crate) buf: Vec<u8>,
-    /// The response writer's buffer, kept between responses.
+    /// The response writer's buffer, kept between responses; between two responses
+    /// of a pipelined batch it may hold the first, for the second to carry.
     pub(crate) out: Vec<u8>,
     /// Where request heads are copied for their header values to share (see
     /// [`Connection::share_head`]).
@@ -40,9 +43,9 @@ pub(crate) struct Connection {
     /// The poller also reports when the socket becomes writable (a response was
     /// parked on it once).
     pub(crate) watching_writable: bool,
-    /// The last response went out marked `MSG_MORE` (more requests were pipelined
-    /// behind it): [`Connection::flush_corked`] pushes it out when no response
-    /// follows at once.
+    /// The last response went out marked `MSG_MORE`, or waits in `out` (more
+    /// requests were pipelined behind it): [`Connection::flush_corked`] pushes it
+    /// out when no response follows at once.
     pub(crate) corked: bool,
 }
 
@@ -88,24 +91,58 @@ impl Connection {
         }
     }
 
-    /// Pushes out what the last response left corked under `MSG_MORE` (setting
-    /// TCP_NODELAY, which it already has, sends the pending segments at once).
-    pub(crate) fn flush_corked(&mut self) {
+    /// Pushes out what the last responses left behind when no response follows at
+    /// once after all: responses held for the next one to carry (written now,
+    /// waiting for the client at most `timeout`), and segments corked under
+    /// `MSG_MORE` (setting TCP_NODELAY, which it already has, sends them at once).
+    pub(crate) fn flush_corked(&mut self, timeout: Duration) {
+        if !self.out.is_empty() {
+            if let Err(e) = socket_wait::write_all(&self.stream, &self.out, timeout) {
+                log::debug!(
+                    "{}: pipelined responses were not taken: {e}",
+                    self.peer_name()
+                );
+            }
+            self.out.clear();
+        }
         if std::mem::take(&mut self.corked) {
             let _ = self.stream.set_tcp_nodelay(true);
         }
     }
 
-    /// Whether bytes of another request wait behind the one whose head is
-    /// `head_len` bytes with `framing`: a pipelined request. (A chunked body's end
-    /// is not known here: no.) Only TCP connections cork.
-    pub(crate) fn pipelined_behind(&self, head_len: usize, framing: BodyFraming) -> bool {
+    /// Whether the worker serves another request right after the one whose head is
+    /// `head_len` bytes with `framing`: the client pipelined one whose head (and
+    /// Content-Length body) is complete in the buffer. (A chunked body's end is not
+    /// known here: no.) Only TCP connections cork.
+    pub(crate) fn pipelined_behind(
+        &self,
+        head_len: usize,
+        framing: BodyFraming,
+        limits: &HeadLimits,
+    ) -> bool {
         let behind = match framing {
             BodyFraming::None => head_len as u64,
             BodyFraming::Length(n) => (head_len as u64).saturating_add(n),
             BodyFraming::Chunked => return false,
         };
-        self.peer.is_some() && self.buf.len() as u64 > behind
+        let rest = match usize::try_from(behind)
+            .ok()
+            .and_then(|at| self.buf.get(at..))
+        {
+            Some(rest) if self.peer.is_some() && !rest.is_empty() => rest,
+            _ => return false,
+        };
+        match parse_request_head(rest, limits) {
+            Ok(Parsed::Complete { mut head, len }) => {
+                head.recycle_spans();
+                match head.framing {
+                    BodyFraming::None => true,
+                    BodyFraming::Length(n) => (rest.len() - len) as u64 >= n,
+                    BodyFraming::Chunked => false,
+                }
+            }
+            _ => false,
+        }
     }
 
     /// A copy of the first `len` bytes of the buffer (a request head) that header

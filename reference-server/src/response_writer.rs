@@ -29,6 +29,11 @@ use crate::socket_wait;
 /// beside it in the same vectored write, without the copy. Either way one write.
 const COALESCE_LIMIT: usize = 1024;
 
+/// Responses to pipelined requests wait in the buffer, up to this many bytes, for
+/// the next response to join them: a batch of small responses then leaves in one
+/// write, as from a server that writes once per batch of requests read.
+const HOLD_LIMIT: usize = 16 * 1024;
+
 /// `MSG_MORE`, as socket2's flags take it.
 const MORE: i32 = rustix::net::SendFlags::MORE.bits() as i32;
 
@@ -68,6 +73,9 @@ pub(crate) struct WireOutput {
     /// write would send them; the batch's last write, or the worker's flush when the
     /// batch ends otherwise, pushes them out.
     more_follows: bool,
+    /// The whole response waits in `pending` for the next one (see [`HOLD_LIMIT`]):
+    /// the next response's output starts with these bytes.
+    holding: bool,
 }
 
 impl WireOutput {
@@ -96,13 +104,29 @@ impl WireOutput {
             chunked: false,
             announced_close: false,
             more_follows,
+            holding: false,
         }
     }
 
-    /// The write buffer, emptied, for the next response on the connection.
+    /// The write buffer for the next response on the connection: empty, or the
+    /// responses held for it to write with its own.
     pub(crate) fn into_buffer(mut self) -> Vec<u8> {
-        self.pending.clear();
+        if !self.holding {
+            self.pending.clear();
+        }
         std::mem::take(&mut self.pending)
+    }
+
+    /// Whether what is pending may wait for the next response instead of a write
+    /// now: the worker serves the next pipelined request at once (it is complete in
+    /// the buffer), this one does not close the connection, nothing waits for the
+    /// socket, and the batch is still small.
+    fn may_hold(&self) -> bool {
+        self.more_follows
+            && !self.announced_close
+            && !self.blocked
+            && !self.socket_full
+            && self.pending.len() <= HOLD_LIMIT
     }
 
     /// Writes what is pending, then `extra`, as far as the socket takes them now
@@ -154,6 +178,9 @@ impl WireOutput {
     /// only find it full again: that is false once, so that the caller waits for the
     /// socket (or parks the response) before the exchange sends more.
     pub(crate) fn write_waiting(&mut self) -> io::Result<bool> {
+        if self.holding {
+            return Ok(true);
+        }
         if std::mem::take(&mut self.socket_full) {
             return Ok(false);
         }
@@ -226,10 +253,18 @@ impl Output for WireOutput {
             // Into the buffer directly: no string per chunk.
             let _ = write!(self.pending, "{:x}\r\n", chunk.len());
         }
-        if self.pending.len() + chunk.len() <= COALESCE_LIMIT {
+        let copy_limit = if self.more_follows {
+            HOLD_LIMIT
+        } else {
+            COALESCE_LIMIT
+        };
+        if self.pending.len() + chunk.len() <= copy_limit {
             self.pending.extend_from_slice(chunk);
             if chunked {
                 self.pending.extend_from_slice(b"\r\n");
+            }
+            if self.may_hold() {
+                return Ok(());
             }
             return self.write_now([b"", b""]);
         }
@@ -243,6 +278,10 @@ impl Output for WireOutput {
     fn finish(&mut self, framing: Framing) -> io::Result<()> {
         if framing == Framing::Chunked {
             self.pending.extend_from_slice(b"0\r\n\r\n");
+        }
+        if self.may_hold() {
+            self.holding = true;
+            return Ok(());
         }
         self.write_now([b"", b""])
     }

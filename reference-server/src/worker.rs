@@ -126,24 +126,24 @@ fn serve_pipelined(
     let config = &shared.config;
     loop {
         if conn.buf.is_empty() {
-            conn.flush_corked();
+            conn.flush_corked(config.write_timeout);
             return Afterwards::KeepAlive(conn);
         }
         let (head, head_len) = match parse_request_head(&conn.buf, &config.head_limits) {
             Ok(Parsed::Complete { head, len }) => (head, len),
             Ok(Parsed::Partial) => {
-                conn.flush_corked();
+                conn.flush_corked(config.write_timeout);
                 return Afterwards::KeepAlive(conn);
             }
             Err(e) => {
-                conn.flush_corked();
-                return refuse_request(conn, e.status(), &e.to_string());
+                conn.flush_corked(config.write_timeout);
+                return refuse_request(conn, config.write_timeout, e.status(), &e.to_string());
             }
         };
         let mut arriving = Arriving::new(head, head_len, &config.chunked_limits);
         let (bound, max_body) = (config.body_buffer_bytes, config.max_body_bytes);
         if !arriving.is_ready(&conn.buf, bound, max_body, conn.peer_closed) {
-            conn.flush_corked();
+            conn.flush_corked(config.write_timeout);
             return Afterwards::KeepAlive(conn);
         }
         let request = ReadyRequest {
@@ -207,7 +207,9 @@ fn admit(
         apart,
     } = request;
     let config = &shared.config;
-    conn.corked = conn.pipelined_behind(head_len, head.framing);
+    conn.corked = head.keep_alive
+        && apart.is_none()
+        && conn.pipelined_behind(head_len, head.framing, &config.head_limits);
     // The fields become header values that share one copy of the head.
     let head_bytes = conn.share_head(head_len);
     let headers = head.header_map(&head_bytes);
@@ -223,6 +225,7 @@ fn admit(
             );
             return Admission::Refused(refuse_request(
                 conn,
+                config.write_timeout,
                 StatusCode::PAYLOAD_TOO_LARGE,
                 &message,
             ));
@@ -281,6 +284,7 @@ fn admit(
         }),
         Err(e) => Admission::Refused(refuse_request(
             conn,
+            config.write_timeout,
             StatusCode::BAD_REQUEST,
             &e.to_string(),
         )),
@@ -441,6 +445,8 @@ fn finish_request(
     if reusable && !shared.is_shutting_down() {
         Afterwards::KeepAlive(conn)
     } else {
+        // Responses held for a next one that will not come go out before the end.
+        conn.flush_corked(shared.config.write_timeout);
         let _ = conn.stream.shutdown(std::net::Shutdown::Write);
         Afterwards::Linger(conn)
     }
@@ -462,7 +468,14 @@ fn record_access(shared: &Shared, log: Option<LogRecord>, outcome: &Outcome) {
 }
 
 /// Answers a request the server will not serve, and lets the connection linger.
-fn refuse_request(conn: Connection, status: StatusCode, message: &str) -> Afterwards {
+fn refuse_request(
+    mut conn: Connection,
+    timeout: Duration,
+    status: StatusCode,
+    message: &str,
+) -> Afterwards {
+    // Responses held for this request's to carry go first.
+    conn.flush_corked(timeout);
     refuse(&conn, status, message);
     Afterwards::Linger(conn)
 }
