@@ -47,11 +47,14 @@ impl ResponseHead {
     pub fn content_length(&self) -> Result<Option<u64>, StartResponseError> {
         let mut declared = None;
         for value in self.headers.get_all(http::header::CONTENT_LENGTH) {
-            let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
-            let n = parse_digits(value.as_bytes())
-                .ok_or_else(|| StartResponseError::InvalidContentLength(text.clone()))?;
+            // The text is copied only for the error that names it.
+            let invalid = || {
+                let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                StartResponseError::InvalidContentLength(text)
+            };
+            let n = parse_digits(value.as_bytes()).ok_or_else(invalid)?;
             if declared.is_some_and(|d| d != n) {
-                return Err(StartResponseError::InvalidContentLength(text));
+                return Err(invalid());
             }
             declared = Some(n);
         }

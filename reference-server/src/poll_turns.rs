@@ -170,13 +170,15 @@ impl PollTurns {
 
     /// Records the request `me` serves now.
     pub(crate) fn name_request(&self, me: usize, method: &http::Method, target: &str) {
-        use std::fmt::Write;
         let mut request = self.workers[me]
             .request
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
+        // Pieces pushed, not formatted: this runs for every request.
         request.clear();
-        let _ = write!(request, "{method} {target}");
+        request.push_str(method.as_str());
+        request.push(' ');
+        request.push_str(target);
     }
 
     /// The request worker `me` serves (or served last).
