@@ -17,9 +17,29 @@ pub(crate) const READ_CHUNK: usize = 16 * 1024;
 /// A connection's socket: TCP or Unix-domain, used through the same calls.
 pub(crate) type Stream = socket2::Socket;
 
-/// A client connection.
+/// A client connection: a box around its parts, because a connection moves often
+/// (from the table to a worker, into a request in flight, back) and a move of the
+/// box copies one pointer where a move of the parts copied 168 bytes.
 #[derive(Debug)]
-pub(crate) struct Connection {
+pub(crate) struct Connection(Box<Parts>);
+
+impl std::ops::Deref for Connection {
+    type Target = Parts;
+
+    fn deref(&self) -> &Parts {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Connection {
+    fn deref_mut(&mut self) -> &mut Parts {
+        &mut self.0
+    }
+}
+
+/// What a connection holds.
+#[derive(Debug)]
+pub(crate) struct Parts {
     pub(crate) stream: Arc<Stream>,
     /// The client's address; `None` on a Unix socket.
     pub(crate) peer: Option<SocketAddr>,
@@ -77,7 +97,7 @@ pub(crate) enum ReadResult {
 
 impl Connection {
     pub(crate) fn new(stream: Stream, peer: Option<SocketAddr>, local: Option<SocketAddr>) -> Self {
-        Self {
+        Self(Box::new(Parts {
             stream: Arc::new(stream),
             peer,
             local,
@@ -88,9 +108,11 @@ impl Connection {
             peer_closed: false,
             watching_writable: false,
             corked: false,
-        }
+        }))
     }
+}
 
+impl Parts {
     /// Pushes out what the last responses left behind when no response follows at
     /// once after all: responses held for the next one to carry (written now,
     /// waiting for the client at most `timeout`), and segments corked under
