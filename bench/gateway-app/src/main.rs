@@ -38,7 +38,12 @@ static FILES_DIR: OnceLock<PathBuf> = OnceLock::new();
 
 fn app(mut environ: Environ, start_response: StartResponse) -> Result<Body, AppError> {
     let mut headers = HeaderMap::new();
-    headers.insert("content-type", HeaderValue::from_static("text/plain"));
+    // The constant, as the hyper and actix peers name it: a string key is parsed
+    // on every insert.
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain"),
+    );
     match (&environ.method, environ.path_info.as_slice()) {
         (&Method::GET, b"/") => {
             start_response.call(StatusCode::OK, headers)?;
