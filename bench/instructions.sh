@@ -117,6 +117,8 @@ for server in $SERVERS; do
     rows+="$server $total $per ${totals[*]}"$'\n'
 done
 hyper_per=${PER[hyper]:-}
+# Read before the output file is opened, which would count as a change.
+COMMIT="$(git -C "$ROOT_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)$([ -z "$(git -C "$ROOT_DIR" status --porcelain -- . ":!bench/INSTRUCTIONS.md" 2>/dev/null)" ] || echo ' (plus uncommitted changes)')"
 
 {
     echo "<!-- Written by bench/instructions.sh; do not edit by hand. -->"
@@ -144,6 +146,6 @@ hyper_per=${PER[hyper]:-}
         printf '| %s | %s | %s | %s | %s |\n' "$server" "$total" "$per" "$ratio" "$runs"
     done <<<"$rows"
     echo
-    echo "Run: $(date -u +%FT%TZ), commit $(git -C "$ROOT_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)$([ -z "$(git -C "$ROOT_DIR" status --porcelain 2>/dev/null)" ] || echo ' (plus uncommitted changes)'), $(valgrind --version), $(rustc --version)."
+    echo "Run: $(date -u +%FT%TZ), commit $COMMIT, $(valgrind --version), $(rustc --version)."
 } >"$OUT"
 log "wrote bench/INSTRUCTIONS.md"
