@@ -1,7 +1,7 @@
 //! The environ of one request, built from its parsed head and its connection as
 //! SPEC.md section 5 says. It reads no bytes; the body arrives through `Input`.
 
-use std::io::{self, BufReader, Write};
+use std::io::{self, Write};
 use std::net::SocketAddr;
 
 use gateway_spec::target::TargetError;
@@ -9,6 +9,7 @@ use gateway_spec::{Environ, ErrorStream, Input};
 use http::header::HOST;
 use http::{HeaderMap, HeaderValue};
 
+use crate::body_reader::BodyReader;
 use crate::forwarded;
 use crate::http1::{BodyFraming, RequestHead};
 use crate::request_body::RequestBody;
@@ -86,7 +87,7 @@ pub(crate) fn build_environ(
     environ.input = match framing {
         // Most requests have no body: no reader, no buffer.
         BodyFraming::None | BodyFraming::Length(0) => Input::empty(),
-        BodyFraming::Length(_) | BodyFraming::Chunked => Input::new(BufReader::new(body)),
+        BodyFraming::Length(_) | BodyFraming::Chunked => Input::new(BodyReader::new(body)),
     };
     environ.errors = ERRORS.with(ErrorStream::clone);
     Ok(environ)

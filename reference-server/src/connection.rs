@@ -14,6 +14,11 @@ use std::time::Duration;
 /// How much to ask of the socket at a time while a request head is coming in.
 pub(crate) const READ_CHUNK: usize = 16 * 1024;
 
+/// How long held pipelined responses may wait for the client to take them when no
+/// response follows to carry them (see [`Parts::flush_corked`]): best effort, as
+/// for the error response that usually comes next.
+const HELD_FLUSH_WAIT: Duration = Duration::from_millis(250);
+
 /// A connection's socket: TCP or Unix-domain, used through the same calls.
 pub(crate) type Stream = socket2::Socket;
 
@@ -115,11 +120,14 @@ impl Connection {
 impl Parts {
     /// Pushes out what the last responses left behind when no response follows at
     /// once after all: responses held for the next one to carry (written now,
-    /// waiting for the client at most `timeout`), and segments corked under
-    /// `MSG_MORE` (setting TCP_NODELAY, which it already has, sends them at once).
-    pub(crate) fn flush_corked(&mut self, timeout: Duration) {
+    /// waiting at most [`HELD_FLUSH_WAIT`] for a client that does not read, so that
+    /// it cannot hold the worker), and segments corked under `MSG_MORE` (setting
+    /// TCP_NODELAY, which it already has, sends them at once). Held bytes exist here
+    /// only when a pipelined request that was complete was then not served (refused,
+    /// or its connection closed).
+    pub(crate) fn flush_corked(&mut self) {
         if !self.out.is_empty() {
-            if let Err(e) = socket_wait::write_all(&self.stream, &self.out, timeout) {
+            if let Err(e) = socket_wait::write_all(&self.stream, &self.out, HELD_FLUSH_WAIT) {
                 log::debug!(
                     "{}: pipelined responses were not taken: {e}",
                     self.peer_name()

@@ -67,6 +67,7 @@ mod accept;
 pub mod access_log;
 mod body_arrival;
 mod body_budget;
+mod body_reader;
 mod build_environ;
 pub mod config;
 mod connection;

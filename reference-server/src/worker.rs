@@ -126,24 +126,24 @@ fn serve_pipelined(
     let config = &shared.config;
     loop {
         if conn.buf.is_empty() {
-            conn.flush_corked(config.write_timeout);
+            conn.flush_corked();
             return Afterwards::KeepAlive(conn);
         }
         let (head, head_len) = match parse_request_head(&conn.buf, &config.head_limits) {
             Ok(Parsed::Complete { head, len }) => (head, len),
             Ok(Parsed::Partial) => {
-                conn.flush_corked(config.write_timeout);
+                conn.flush_corked();
                 return Afterwards::KeepAlive(conn);
             }
             Err(e) => {
-                conn.flush_corked(config.write_timeout);
-                return refuse_request(conn, config.write_timeout, e.status(), &e.to_string());
+                conn.flush_corked();
+                return refuse_request(conn, e.status(), &e.to_string());
             }
         };
         let mut arriving = Arriving::new(head, head_len, &config.chunked_limits);
         let (bound, max_body) = (config.body_buffer_bytes, config.max_body_bytes);
         if !arriving.is_ready(&conn.buf, bound, max_body, conn.peer_closed) {
-            conn.flush_corked(config.write_timeout);
+            conn.flush_corked();
             return Afterwards::KeepAlive(conn);
         }
         let request = ReadyRequest {
@@ -225,7 +225,6 @@ fn admit(
             );
             return Admission::Refused(refuse_request(
                 conn,
-                config.write_timeout,
                 StatusCode::PAYLOAD_TOO_LARGE,
                 &message,
             ));
@@ -284,7 +283,6 @@ fn admit(
         }),
         Err(e) => Admission::Refused(refuse_request(
             conn,
-            config.write_timeout,
             StatusCode::BAD_REQUEST,
             &e.to_string(),
         )),
@@ -446,7 +444,7 @@ fn finish_request(
         Afterwards::KeepAlive(conn)
     } else {
         // Responses held for a next one that will not come go out before the end.
-        conn.flush_corked(shared.config.write_timeout);
+        conn.flush_corked();
         let _ = conn.stream.shutdown(std::net::Shutdown::Write);
         Afterwards::Linger(conn)
     }
@@ -468,14 +466,9 @@ fn record_access(shared: &Shared, log: Option<LogRecord>, outcome: &Outcome) {
 }
 
 /// Answers a request the server will not serve, and lets the connection linger.
-fn refuse_request(
-    mut conn: Connection,
-    timeout: Duration,
-    status: StatusCode,
-    message: &str,
-) -> Afterwards {
+fn refuse_request(mut conn: Connection, status: StatusCode, message: &str) -> Afterwards {
     // Responses held for this request's to carry go first.
-    conn.flush_corked(timeout);
+    conn.flush_corked();
     refuse(&conn, status, message);
     Afterwards::Linger(conn)
 }
