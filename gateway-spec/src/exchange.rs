@@ -14,9 +14,9 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Version};
 
 use crate::client_error::BodyError;
-use crate::framing::{plan, Framing};
+use crate::framing::{plan_declared, Framing};
 use crate::input::ClientErrorRecord;
-use crate::start_response::{check_head, ResponseHead, StartResponseError};
+use crate::start_response::{checked_length, ResponseHead, StartResponseError};
 use crate::{App, Body, Environ, StartResponse, StartResponseSink};
 
 /// Where a server sends a response: the head once, then body bytes, then the end.
@@ -266,15 +266,18 @@ fn begin<O: Output>(app: &dyn App, environ: Environ, output: O, pausable: bool) 
     )));
     let start_response = StartResponse::new(state.clone());
     let called = catch_unwind(AssertUnwindSafe(|| app.call(environ, start_response)));
-    lock(&state).returned = true;
-    let failure = match called {
-        Ok(Ok(body)) => {
-            lock(&state).body_len = body.len();
-            match stream_body(&state, body, pausable) {
-                Streamed::Paused(body) => return Progress::Paused(Paused { state, body }),
-                Streamed::Ended(failure) => failure,
-            }
+    {
+        let mut state = lock(&state);
+        state.returned = true;
+        if let Ok(Ok(body)) = &called {
+            state.body_len = body.len();
         }
+    }
+    let failure = match called {
+        Ok(Ok(body)) => match stream_body(&state, body, pausable) {
+            Streamed::Paused(body) => return Progress::Paused(Paused { state, body }),
+            Streamed::Ended(failure) => failure,
+        },
         Ok(Err(e)) => Some(Failure::AppError(e.to_string())),
         Err(panic) => Some(Failure::Panic(panic_message(&*panic))),
     };
@@ -324,16 +327,20 @@ enum Streamed {
 /// otherwise it waits for the output then.
 fn stream_body<O: Output>(state: &Mutex<State<O>>, mut body: Body, pausable: bool) -> Streamed {
     let failure = loop {
-        let backed_up = lock(state).output.as_ref().is_some_and(O::is_backed_up);
-        if backed_up {
+        // One lock for the look at the output and the file fast path.
+        let mut locked = lock(state);
+        if locked.output.as_ref().is_some_and(O::is_backed_up) {
             if pausable {
+                drop(locked);
                 return Streamed::Paused(body);
             }
-            if let Err(failure) = lock(state).flush() {
+            if let Err(failure) = locked.flush() {
                 break Some(failure);
             }
         }
-        match lock(state).send_file_part(&mut body) {
+        let part = locked.send_file_part(&mut body);
+        drop(locked);
+        match part {
             FilePart::Sent(Flow::Continue) => continue,
             FilePart::Sent(Flow::Stop) => break None,
             FilePart::Failed(failure) => break Some(failure),
@@ -385,6 +392,8 @@ struct State<O> {
     method: Method,
     version: Version,
     head: Option<ResponseHead>,
+    /// The Content-Length `head` declares, checked when it was given.
+    declared: Option<u64>,
     /// Set once the head went out.
     framing: Option<Framing>,
     body_len: Option<u64>,
@@ -406,6 +415,7 @@ impl<O: Output> State<O> {
             method,
             version,
             head: None,
+            declared: None,
             framing: None,
             body_len: None,
             sent: 0,
@@ -433,8 +443,13 @@ impl<O: Output> State<O> {
                 "no start_response before the first body byte or the end of the body".into(),
             ));
         };
-        let framing = plan(&self.method, self.version, head, self.body_len)
-            .map_err(|e| Failure::Contract(e.to_string()))?;
+        let framing = plan_declared(
+            &self.method,
+            self.version,
+            head,
+            self.body_len,
+            self.declared,
+        );
         // After a client fault the body cannot be trusted to end where it should:
         // this response is the connection's last (FAIL-10, FAIL-11).
         let close = self.client_error.get().is_some();
@@ -631,6 +646,8 @@ impl<O: Output> State<O> {
             HeaderValue::from_static("text/plain; charset=utf-8"),
         );
         self.head = Some(ResponseHead::new(status, headers));
+        // The app's declared length was for its own response, not this one.
+        self.declared = None;
         self.body_len = Some(body.len() as u64);
         self.sent = 0;
         let sent = self.send(&body).and_then(|_| self.complete_response());
@@ -644,7 +661,7 @@ impl<O: Output> StartResponseSink for Mutex<State<O>> {
         head: ResponseHead,
         error: Option<&(dyn Error + 'static)>,
     ) -> Result<(), StartResponseError> {
-        check_head(&head)?;
+        let declared = checked_length(&head)?;
         let mut state = lock(self);
         if state.output.is_none() {
             return Err(StartResponseError::ResponseFinished);
@@ -659,6 +676,7 @@ impl<O: Output> StartResponseSink for Mutex<State<O>> {
             return Err(StartResponseError::AlreadyStarted);
         }
         state.head = Some(head);
+        state.declared = declared;
         Ok(())
     }
 

@@ -61,10 +61,21 @@ pub fn plan(
     body_len: Option<u64>,
 ) -> Result<Framing, StartResponseError> {
     let declared = head.content_length()?;
+    Ok(plan_declared(method, version, head, body_len, declared))
+}
+
+/// [`plan`] for a head whose Content-Length was already checked: `declared`.
+pub(crate) fn plan_declared(
+    method: &Method,
+    version: Version,
+    head: &mut ResponseHead,
+    body_len: Option<u64>,
+    declared: Option<u64>,
+) -> Framing {
     let status = head.status;
     if status.is_informational() || status == StatusCode::NO_CONTENT {
         head.headers.remove(http::header::CONTENT_LENGTH);
-        return Ok(Framing::NoBody);
+        return Framing::NoBody;
     }
     if has_no_body(method, status) {
         // HEAD and 304 may announce the length a GET would have had.
@@ -74,20 +85,20 @@ pub fn plan(
                     .insert(http::header::CONTENT_LENGTH, length_value(n));
             }
         }
-        return Ok(Framing::NoBody);
+        return Framing::NoBody;
     }
     if let Some(n) = declared {
-        return Ok(Framing::Length(n));
+        return Framing::Length(n);
     }
     if let Some(n) = body_len {
         head.headers
             .insert(http::header::CONTENT_LENGTH, length_value(n));
-        return Ok(Framing::Length(n));
+        return Framing::Length(n);
     }
     if version == Version::HTTP_11 {
-        Ok(Framing::Chunked)
+        Framing::Chunked
     } else {
-        Ok(Framing::CloseDelimited)
+        Framing::CloseDelimited
     }
 }
 

@@ -419,6 +419,12 @@ pub fn is_hop_by_hop(name: &HeaderName) -> bool {
 /// Checks a head the way a server must before accepting it (START-2, START-3,
 /// START-4, START-6). The validator uses the same check to report violations.
 pub fn check_head(head: &ResponseHead) -> Result<(), StartResponseError> {
+    checked_length(head).map(|_| ())
+}
+
+/// [`check_head`], returning the Content-Length the head declares (checked on the
+/// way), so that the exchange need not look it up again.
+pub(crate) fn checked_length(head: &ResponseHead) -> Result<Option<u64>, StartResponseError> {
     if head.status.is_informational() {
         return Err(StartResponseError::InformationalStatus(head.status));
     }
@@ -431,7 +437,7 @@ pub fn check_head(head: &ResponseHead) -> Result<(), StartResponseError> {
     if let Some(name) = head.headers.keys().find(|name| is_hop_by_hop(name)) {
         return Err(StartResponseError::HopByHopHeader(name.clone()));
     }
-    head.content_length().map(|_| ())
+    head.content_length()
 }
 
 #[cfg(test)]

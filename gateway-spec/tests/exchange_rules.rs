@@ -130,3 +130,25 @@ fn a_gone_client_stops_the_body_within_one_chunk_and_closes_it() {
     assert!(*closed.lock().unwrap());
     assert!(matches!(outcome.failure, Some(Failure::ClientGone(_))));
 }
+
+#[test]
+fn an_error_response_is_framed_by_its_own_length_not_the_apps() {
+    // The app declared 5 bytes, then failed before sending any: the 500 that
+    // replaces its response announces the 500's own body.
+    let app = |_: Environ, start: StartResponse| -> Result<Body, AppError> {
+        let mut headers = HeaderMap::new();
+        headers.insert("content-length", HeaderValue::from_static("5"));
+        start.call(StatusCode::OK, headers)?;
+        Err("the database went away".into())
+    };
+    let (output, outcome) = run(&app, environ(), MemoryOutput::default());
+    let (head, framing) = output.head.clone().expect("an error head was sent");
+    assert_eq!(head.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(framing, Framing::Length(output.body.len() as u64));
+    assert_eq!(
+        head.headers["content-length"],
+        output.body.len().to_string().as_str()
+    );
+    assert!(output.body.len() != 5, "{:?}", output.body);
+    assert!(outcome.complete);
+}
