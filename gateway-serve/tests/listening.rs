@@ -11,6 +11,33 @@ use std::process::{Command, Stdio};
 
 use support::{exe, Served, Signal, WAIT};
 
+/// The command run with `args` as systemd runs a socket-activated service: a
+/// loopback TCP socket at fd 3 and a Unix socket bound at `path` at fd 4, with
+/// LISTEN_PID naming it (`exec` in a shell keeps its pid, so `$$` is that pid) and
+/// `more_env` (such as LISTEN_FDNAMES) beside LISTEN_FDS. Returns the command and
+/// the TCP socket's address.
+fn passing_two_sockets(
+    path: &std::path::Path,
+    more_env: &str,
+    args: &[&str],
+) -> (Command, std::net::SocketAddr) {
+    let tcp = TcpListener::bind("127.0.0.1:0").unwrap();
+    let tcp_addr = tcp.local_addr().unwrap();
+    let unix = UnixListener::bind(path).unwrap();
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(format!(
+            "exec 3<&0 4>&1 </dev/null >/dev/null; \
+             LISTEN_PID=$$ LISTEN_FDS=2 {more_env} exec \"$0\" \"$@\""
+        ))
+        .arg(exe())
+        .args(args)
+        .stdin(Stdio::from(std::os::fd::OwnedFd::from(tcp)))
+        .stdout(Stdio::from(std::os::fd::OwnedFd::from(unix)));
+    (command, tcp_addr)
+}
+
 /// Sends `GET /` and returns the whole response.
 fn get(mut stream: impl Read + Write) -> String {
     stream
@@ -92,24 +119,13 @@ fn a_path_that_is_not_a_socket_stops_the_start_and_is_left_alone() {
 
 #[test]
 fn sockets_passed_as_systemd_passes_them_are_served() {
-    // systemd puts the sockets at fd 3 onwards and names the process that may take
-    // them in LISTEN_PID; `exec` in a shell keeps its pid, so `$$` is that pid.
     let dir = tempfile::tempdir().unwrap();
-    let tcp = TcpListener::bind("127.0.0.1:0").unwrap();
-    let tcp_addr = tcp.local_addr().unwrap();
     let path = dir.path().join("passed.sock");
-    let unix = UnixListener::bind(&path).unwrap();
-    let mut command = Command::new("sh");
-    command
-        .arg("-c")
-        .arg(
-            "exec 3<&0 4>&1 </dev/null >/dev/null; \
-             LISTEN_PID=$$ LISTEN_FDS=2 LISTEN_FDNAMES=web:local exec \"$0\" \"$@\"",
-        )
-        .arg(exe())
-        .args(["--log-level", "info", "--app", "hello"])
-        .stdin(Stdio::from(std::os::fd::OwnedFd::from(tcp)))
-        .stdout(Stdio::from(std::os::fd::OwnedFd::from(unix)));
+    let (command, tcp_addr) = passing_two_sockets(
+        &path,
+        "LISTEN_FDNAMES=web:local",
+        &["--log-level", "info", "--app", "hello"],
+    );
     let mut served = Served::from_command(command);
     assert_eq!(served.addr, tcp_addr, "the passed TCP socket is served");
     assert!(get_tcp(tcp_addr).ends_with("Hello, World!"));
@@ -128,29 +144,20 @@ fn sockets_passed_as_systemd_passes_them_are_served() {
 #[test]
 fn sockets_systemd_passed_are_handed_on_to_worker_processes() {
     let dir = tempfile::tempdir().unwrap();
-    let tcp = TcpListener::bind("127.0.0.1:0").unwrap();
-    let tcp_addr = tcp.local_addr().unwrap();
     let path = dir.path().join("passed.sock");
-    let unix = UnixListener::bind(&path).unwrap();
     let pid_app = format!("{}/tests/apps/pid_app.py", env!("CARGO_MANIFEST_DIR"));
-    let mut command = Command::new("sh");
-    command
-        .arg("-c")
-        .arg(
-            "exec 3<&0 4>&1 </dev/null >/dev/null; \
-             LISTEN_PID=$$ LISTEN_FDS=2 exec \"$0\" \"$@\"",
-        )
-        .arg(exe())
-        .args([
+    let (command, tcp_addr) = passing_two_sockets(
+        &path,
+        "",
+        &[
             "--log-level",
             "info",
             "--processes",
             "2",
             "--wsgi",
             &pid_app,
-        ])
-        .stdin(Stdio::from(std::os::fd::OwnedFd::from(tcp)))
-        .stdout(Stdio::from(std::os::fd::OwnedFd::from(unix)));
+        ],
+    );
     let mut served = Served::from_command(command);
     assert_eq!(served.addr, tcp_addr, "the passed TCP socket is served");
     served.wait_for_log(" serves");

@@ -2,6 +2,7 @@
 //! the request, the status, the app's headers and the body's known length.
 
 use std::cell::RefCell;
+use std::fmt::Write as _;
 
 use bytes::BytesMut;
 use http::{HeaderValue, Method, StatusCode, Version};
@@ -112,24 +113,13 @@ fn length_value(n: u64) -> HeaderValue {
     thread_local! {
         static DIGITS: RefCell<BytesMut> = RefCell::new(BytesMut::new());
     }
-    let mut text = [0u8; 20];
-    let mut start = text.len();
-    let mut rest = n;
-    loop {
-        start -= 1;
-        text[start] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    let digits = &text[start..];
     let shared = DIGITS.with(|space| {
         let mut space = space.borrow_mut();
-        if space.capacity() < digits.len() {
+        if space.capacity() < 20 {
             space.reserve(SPACE);
         }
-        space.extend_from_slice(digits);
+        // Room for 20 digits is there: the write does not grow the space.
+        let _ = write!(space, "{n}");
         space.split().freeze()
     });
     HeaderValue::from_maybe_shared(shared).expect("decimal digits make a valid header value")

@@ -57,7 +57,7 @@ pub(crate) struct Parts {
     /// of a pipelined batch it may hold the first, for the second to carry.
     pub(crate) out: Vec<u8>,
     /// Where request heads are copied for their header values to share (see
-    /// [`Connection::share_head`]).
+    /// [`Parts::share_head`]).
     heads: BytesMut,
     /// The previous request's body state, its allocation kept for the next one
     /// (see `request_body::share_body`).
@@ -69,7 +69,7 @@ pub(crate) struct Parts {
     /// parked on it once).
     pub(crate) watching_writable: bool,
     /// The last response went out marked `MSG_MORE`, or waits in `out` (more
-    /// requests were pipelined behind it): [`Connection::flush_corked`] pushes it
+    /// requests were pipelined behind it): [`Parts::flush_corked`] pushes it
     /// out when no response follows at once.
     pub(crate) corked: bool,
 }

@@ -104,16 +104,13 @@ pub(crate) type SharedBody = Arc<Mutex<BodyState>>;
 /// nothing else holds that any more, else in a new one: a keep-alive request
 /// then costs no allocation for its body's state.
 pub(crate) fn share_body(spare: Option<SharedBody>, state: BodyState) -> SharedBody {
-    match spare {
-        Some(mut shared) => match Arc::get_mut(&mut shared) {
-            Some(slot) => {
-                *slot.get_mut().unwrap_or_else(PoisonError::into_inner) = state;
-                shared
-            }
-            None => Arc::new(Mutex::new(state)),
-        },
-        None => Arc::new(Mutex::new(state)),
+    if let Some(mut shared) = spare {
+        if let Some(slot) = Arc::get_mut(&mut shared) {
+            *slot.get_mut().unwrap_or_else(PoisonError::into_inner) = state;
+            return shared;
+        }
     }
+    Arc::new(Mutex::new(state))
 }
 
 /// What a connection keeps of a finished request's `body` for its next request:

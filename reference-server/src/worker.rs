@@ -414,18 +414,19 @@ fn finish_request(
             duration: admitted.elapsed(),
         });
     }
-    let in_flight_body = body;
-    let mut body = lock(&in_flight_body);
-    let reusable = outcome.complete
-        && !outcome.must_close
-        && !output.announced_close
-        && body.drain(shared.config.drain_bytes);
-    conn.buf = body.take_leftover();
-    drop(body);
+    let reusable = {
+        let mut state = lock(&body);
+        let reusable = outcome.complete
+            && !outcome.must_close
+            && !output.announced_close
+            && state.drain(shared.config.drain_bytes);
+        conn.buf = state.take_leftover();
+        reusable
+    };
     conn.out = output.into_buffer();
     // The writer's hold on the body went with it: the state's allocation can serve
     // the next request.
-    conn.spare_body = spare_of(in_flight_body);
+    conn.spare_body = spare_of(body);
     if let Some(failure) = &outcome.failure {
         let request =
             name.unwrap_or_else(|| worker.map(|w| shared.turns.request(w)).unwrap_or_default());
