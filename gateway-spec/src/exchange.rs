@@ -146,7 +146,7 @@ impl Outcome {
 
 /// Runs one request through `app` and sends the response to `output`, applying the
 /// SPEC's rules: headers go out with the first non-empty chunk or at the end
-/// (START-10), framing as [`plan`] decides (FRAME rules), a failure before the
+/// (START-10), framing as [`plan`](crate::framing::plan) decides (FRAME rules), a failure before the
 /// headers becomes a 500, after them an aborted response (FAIL-1, FAIL-4), and the
 /// body is closed on every path before the response ends (BODY-3). When a read of
 /// the input failed through the client's fault, a failure before the headers is
