@@ -2,7 +2,7 @@
 //! workers: the socket, the bytes received but not yet used, what is known of it.
 //! It does not parse or decide anything; `connection_state` and the worker do.
 
-use crate::http1::{parse_request_head, BodyFraming, HeadLimits, Parsed};
+use crate::http1::{parse_request_head, BodyFraming, HeadLimits, Parsed, RequestHead};
 use crate::request_body::SharedBody;
 use crate::socket_wait;
 use bytes::{Bytes, BytesMut};
@@ -72,6 +72,20 @@ pub(crate) struct Parts {
     /// requests were pipelined behind it): [`Parts::flush_corked`] pushes it
     /// out when no response follows at once.
     pub(crate) corked: bool,
+    /// The pipelined head [`Parts::pipelined_behind`] parsed, for the worker to
+    /// serve next without parsing it again.
+    ahead: ParsedAhead,
+}
+
+/// A request head parsed ahead of its turn, with a copy of the bytes it was parsed
+/// from: it stands for the buffer's next head only while the buffer starts with
+/// those bytes, whatever happened to the connection in between.
+#[derive(Debug, Default)]
+struct ParsedAhead {
+    /// The head and its length in bytes.
+    head: Option<(RequestHead, usize)>,
+    /// The head's bytes (the allocation kept from one head to the next).
+    bytes: Vec<u8>,
 }
 
 /// A client as logs name it: its address, or `unix-socket client`.
@@ -113,6 +127,7 @@ impl Connection {
             peer_closed: false,
             watching_writable: false,
             corked: false,
+            ahead: ParsedAhead::default(),
         }))
     }
 }
@@ -143,9 +158,10 @@ impl Parts {
     /// Whether the worker serves another request right after the one whose head is
     /// `head_len` bytes with `framing`: the client pipelined one whose head (and
     /// Content-Length body) is complete in the buffer. (A chunked body's end is not
-    /// known here: no.) Only TCP connections cork.
+    /// known here: no.) Only TCP connections cork. The head found is kept for
+    /// [`Parts::take_parsed_ahead`].
     pub(crate) fn pipelined_behind(
-        &self,
+        &mut self,
         head_len: usize,
         framing: BodyFraming,
         limits: &HeadLimits,
@@ -162,16 +178,36 @@ impl Parts {
             Some(rest) if self.peer.is_some() && !rest.is_empty() => rest,
             _ => return false,
         };
-        match parse_request_head(rest, limits) {
-            Ok(Parsed::Complete { mut head, len }) => {
-                head.recycle_spans();
-                match head.framing {
-                    BodyFraming::None => true,
-                    BodyFraming::Length(n) => (rest.len() - len) as u64 >= n,
-                    BodyFraming::Chunked => false,
-                }
-            }
-            _ => false,
+        let Ok(Parsed::Complete { mut head, len }) = parse_request_head(rest, limits) else {
+            return false;
+        };
+        let complete = match head.framing {
+            BodyFraming::None => true,
+            BodyFraming::Length(n) => (rest.len() - len) as u64 >= n,
+            BodyFraming::Chunked => false,
+        };
+        if !complete {
+            head.recycle_spans();
+            return false;
+        }
+        self.ahead.bytes.clear();
+        self.ahead.bytes.extend_from_slice(&rest[..len]);
+        if let Some((mut stale, _)) = self.ahead.head.replace((head, len)) {
+            stale.recycle_spans();
+        }
+        true
+    }
+
+    /// The head [`Parts::pipelined_behind`] parsed, when the buffer starts with the
+    /// bytes it was parsed from (parsing them again would give the same head);
+    /// otherwise `None`, and the caller parses the buffer.
+    pub(crate) fn take_parsed_ahead(&mut self) -> Option<(RequestHead, usize)> {
+        let (mut head, len) = self.ahead.head.take()?;
+        if self.buf.starts_with(&self.ahead.bytes) {
+            Some((head, len))
+        } else {
+            head.recycle_spans();
+            None
         }
     }
 
@@ -242,5 +278,53 @@ impl Parts {
                 Err(e) => return Err(e),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use socket2::{Domain, Type};
+
+    const FIRST: &[u8] = b"GET /first HTTP/1.1\r\nHost: a\r\n\r\n";
+
+    /// A connection as from TCP (only those look ahead), holding `bytes`.
+    fn holding(bytes: &[u8]) -> Connection {
+        let (stream, _other) = Stream::pair(Domain::UNIX, Type::STREAM, None).unwrap();
+        let mut conn = Connection::new(stream, Some(([127, 0, 0, 1], 9).into()), None);
+        conn.buf.extend_from_slice(bytes);
+        conn
+    }
+
+    #[test]
+    fn the_head_parsed_ahead_is_served_while_its_bytes_are_next() {
+        let mut conn = holding(&[FIRST, b"GET /second HTTP/1.1\r\nHost: a\r\n\r\n"].concat());
+        assert!(conn.pipelined_behind(FIRST.len(), BodyFraming::None, &HeadLimits::default()));
+        conn.buf.drain(..FIRST.len());
+        let (head, len) = conn.take_parsed_ahead().expect("the head parsed ahead");
+        assert_eq!(head.target(&conn.buf), "/second");
+        assert_eq!(len, conn.buf.len());
+        // Taken once: the next look finds none.
+        assert!(conn.take_parsed_ahead().is_none());
+    }
+
+    #[test]
+    fn the_head_parsed_ahead_is_dropped_when_other_bytes_are_next() {
+        let mut conn = holding(&[FIRST, b"GET /second HTTP/1.1\r\nHost: a\r\n\r\n"].concat());
+        assert!(conn.pipelined_behind(FIRST.len(), BodyFraming::None, &HeadLimits::default()));
+        // Other bytes of the same length stand where the parsed head was.
+        conn.buf.clear();
+        conn.buf
+            .extend_from_slice(b"GET /sekond HTTP/1.1\r\nHost: a\r\n\r\n");
+        assert!(conn.take_parsed_ahead().is_none());
+    }
+
+    #[test]
+    fn an_incomplete_pipelined_request_is_not_looked_ahead() {
+        let body_missing = b"POST /second HTTP/1.1\r\nHost: a\r\nContent-Length: 9\r\n\r\nabc";
+        let mut conn = holding(&[FIRST, &body_missing[..]].concat());
+        assert!(!conn.pipelined_behind(FIRST.len(), BodyFraming::None, &HeadLimits::default()));
+        conn.buf.drain(..FIRST.len());
+        assert!(conn.take_parsed_ahead().is_none());
     }
 }

@@ -129,7 +129,11 @@ fn serve_pipelined(
             conn.flush_corked();
             return Afterwards::KeepAlive(conn);
         }
-        let (head, head_len) = match parse_request_head(&conn.buf, &config.head_limits) {
+        let parsed = match conn.take_parsed_ahead() {
+            Some((head, len)) => Ok(Parsed::Complete { head, len }),
+            None => parse_request_head(&conn.buf, &config.head_limits),
+        };
+        let (head, head_len) = match parsed {
             Ok(Parsed::Complete { head, len }) => (head, len),
             Ok(Parsed::Partial) => {
                 conn.flush_corked();
