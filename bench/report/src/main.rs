@@ -6,9 +6,10 @@
 //! - `bench-report rss PID` prints the peak resident set, in KiB, of `PID` and all
 //!   its descendants: the sum of their `VmHWM` from `/proc/PID/status` (a
 //!   pre-forking server such as gunicorn is several processes).
-//! - `bench-report requests ADDR COUNT CONNECTIONS` sends exactly COUNT keep-alive
-//!   `GET /` requests over CONNECTIONS connections and checks every answer (the
-//!   fixed load of `bench/instructions.sh`).
+//! - `bench-report requests ADDR COUNT CONNECTIONS [DEPTH]` sends exactly COUNT
+//!   keep-alive `GET /` requests over CONNECTIONS connections, DEPTH per write
+//!   (1 unless given; more is pipelining), and checks every answer (the fixed loads
+//!   of `bench/instructions.sh`).
 //! - `bench-report summarize SAMPLES META JSON MD` reads the raw samples (one
 //!   tab-separated line per measured run) and the run's settings (`key<TAB>value`
 //!   lines), and writes the JSON file and the Markdown report: per endpoint, load
@@ -41,14 +42,21 @@ fn main() -> ExitCode {
             .parse()
             .map_err(|e| format!("pid {pid}: {e}"))
             .map(|pid| println!("{}", tree_hwm_kib(pid))),
-        ["requests", addr, count, connections] => match (count.parse(), connections.parse()) {
-            (Ok(count), Ok(connections)) => fixed_load::run(addr, count, connections),
-            _ => Err(format!("requests {count} {connections}: two whole numbers")),
-        },
+        ["requests", addr, count, connections, depth @ ..] if depth.len() <= 1 => {
+            let depth = depth.first().copied().unwrap_or("1");
+            match (count.parse(), connections.parse(), depth.parse()) {
+                (Ok(count), Ok(connections), Ok(depth)) => {
+                    fixed_load::run(addr, count, connections, depth)
+                }
+                _ => Err(format!(
+                    "requests {count} {connections} {depth}: whole numbers expected"
+                )),
+            }
+        }
         ["summarize", samples, meta, json_out, md_out] => {
             summarize(samples, meta, json_out, md_out)
         }
-        _ => Err("usage: bench-report free-port | rss PID | requests ADDR COUNT CONNECTIONS | summarize SAMPLES META JSON MD".into()),
+        _ => Err("usage: bench-report free-port | rss PID | requests ADDR COUNT CONNECTIONS [DEPTH] | summarize SAMPLES META JSON MD".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
