@@ -1,6 +1,7 @@
 //! One client connection as it moves between the table of connections and the
 //! workers: the socket, the bytes received but not yet used, what is known of it.
-//! It does not parse or decide anything; `connection_state` and the worker do.
+//! It parses only to look at a pipelined request ahead; `connection_state` and the
+//! worker decide.
 
 use crate::http1::{parse_request_head, BodyFraming, HeadLimits, Parsed, RequestHead};
 use crate::request_body::SharedBody;
